@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`.
+# Each creates .venv/ and installs what is missing; a stamp per extra set makes
+# the second run instant until pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run test ingest eval bench clean-index
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch is pinned inside pyproject.toml, in the same install as sentence-transformers,
+# so pip takes the local CPU build instead of a CUDA one.
+$(VENV)/.stamp-run: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test,llamacpp]'
+	bash scripts/install_browser.sh
+	touch $@ $(VENV)/.stamp-run
+
+run: $(VENV)/.stamp-run
+	$(PY) app.py
+
+test: $(VENV)/.stamp-test
+	$(PY) -m pytest -q -p no:cacheprovider
+
+ingest: $(VENV)/.stamp-run
+	$(PY) -m assistant ingest
+
+eval: $(VENV)/.stamp-run
+	$(PY) -m assistant eval
+
+bench: $(VENV)/.stamp-test
+	$(PY) benchmarks/bench_retrieval.py
+
+clean-index:
+	rm -rf indexes/chroma indexes/bm25 indexes/*.sqlite3

@@ -1,0 +1,196 @@
+"""Chunk cleaned paragraphs along the document's own structure.
+
+Headings (第X章/节, 第X条, 一、, (一), 1., (1)) build a section path; an
+article or a 问/答 pair is one unit and stays whole when it fits; other body
+text is packed paragraph by paragraph within its section.  Oversized units are
+split at sentence ends, then at clause ends, and only as a last resort at the
+cap.  Every chunk carries its title and section path in its indexed text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from assistant.ingest.clean import split_sentences
+from assistant.ingest.models import Chunk, DocumentMeta, Paragraph, chunk_header
+
+_NUM = r"[一二三四五六七八九十百零〇两\d]+"
+# (level, pattern); lower level = outer
+_HEADINGS = [
+    (1, re.compile(rf"^第{_NUM}[编章](?=\s|$|[\u4e00-\u9fff])")),
+    (1, re.compile(rf"^第{_NUM}部分")),
+    (2, re.compile(rf"^第{_NUM}节(?=\s|$|[\u4e00-\u9fff])")),
+    (4, re.compile(r"^[一二三四五六七八九十]+、")),
+    (5, re.compile(r"^\([一二三四五六七八九十]+\)")),
+    (6, re.compile(r"^\d{1,2}(\.|、)(?!\d)")),
+    (7, re.compile(r"^(\(\d{1,2}\)|[①-⑳])")),
+]
+_ARTICLE = re.compile(rf"^第{_NUM}条")
+_QUESTION = re.compile(r"^(\d{1,3}[.、]\s*)?(问|Q)\s*[::]")
+_ANSWER = re.compile(r"^(答|A)\s*[::]")
+ARTICLE_LEVEL = 3
+LIST_ITEM_LEVEL = 6
+MAX_TITLE_IN_HEADER = 60
+MAX_LABEL = 40
+
+
+@dataclass
+class _Block:
+    section: tuple[str, ...]
+    kind: str  # text / article / qa / heading
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+def _heading_level(text: str) -> int | None:
+    for level, pattern in _HEADINGS:
+        if pattern.match(text):
+            return level
+    return None
+
+
+def _label(text: str) -> str:
+    """A heading's label for the section path: the heading sentence, shortened."""
+    first = re.split(r"[。;!?]", text, maxsplit=1)[0]
+    return first if len(first) <= MAX_LABEL else first[: MAX_LABEL - 1] + "…"
+
+
+def _is_heading_only(text: str) -> bool:
+    return len(text) <= 50 and len(split_sentences(text)) <= 1 and not text.endswith(("。", ";"))
+
+
+def structure(paragraphs: list[Paragraph]) -> list[_Block]:
+    """Group paragraphs into blocks under a section path."""
+    stack: list[tuple[int, str]] = []
+    blocks: list[_Block] = []
+    unit: _Block | None = None  # an open article or Q&A pair absorbs its sub-items
+
+    def path() -> tuple[str, ...]:
+        return tuple(label for _, label in stack)
+
+    def push(level: int, label: str) -> None:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, label))
+
+    for paragraph in paragraphs:
+        text = paragraph.text
+        level = _heading_level(text)
+        if _ARTICLE.match(text):
+            push(ARTICLE_LEVEL, _ARTICLE.match(text).group(0))
+            unit = _Block(path(), "article", [paragraph])
+            blocks.append(unit)
+            continue
+        if _QUESTION.match(text):
+            while stack and stack[-1][0] >= ARTICLE_LEVEL:
+                stack.pop()
+            unit = _Block(path() + (_label(_QUESTION.sub("问:", text)),), "qa", [paragraph])
+            blocks.append(unit)
+            continue
+        if unit is not None and (level is None or level > 4 or _ANSWER.match(text)):
+            if not (unit.kind == "article" and level is not None and level <= 2):
+                unit.paragraphs.append(paragraph)
+                continue
+        if level is not None and level >= LIST_ITEM_LEVEL and not _is_heading_only(text):
+            level = None  # `1. …;` is an item of the list it stands in, not a heading
+        if level is not None:
+            unit = None
+            push(level, _label(text))
+            if _is_heading_only(text):
+                blocks.append(_Block(path(), "heading", [paragraph]))
+                continue
+        unit = None
+        if blocks and blocks[-1].kind == "text" and blocks[-1].section == path():
+            blocks[-1].paragraphs.append(paragraph)
+        else:
+            blocks.append(_Block(path(), "text", [paragraph]))
+    return _fold_bare_headings(blocks)
+
+
+def _fold_bare_headings(blocks: list[_Block]) -> list[_Block]:
+    """A heading line is kept as body only when nothing below it carries it in a section path."""
+    kept = []
+    for index, block in enumerate(blocks):
+        if block.kind == "heading":
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if following is not None and following.section[: len(block.section)] == block.section:
+                continue
+            block.kind = "text"
+        kept.append(block)
+    return kept
+
+
+def _pieces(text: str, budget: int) -> list[str]:
+    """Split one paragraph into pieces within budget: sentences, then clauses, then hard cuts."""
+    if len(text) <= budget:
+        return [text]
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        if len(sentence) <= budget:
+            out.append(sentence)
+            continue
+        clauses = re.findall(r"[^,,、]*[,,、]+|[^,,、]+$", sentence)
+        for clause in clauses:
+            while len(clause) > budget:
+                out.append(clause[:budget])
+                clause = clause[budget:]
+            if clause:
+                out.append(clause)
+    return _pack([Paragraph(p) for p in out], budget, sep="")
+
+
+def _pack(paragraphs: list[Paragraph], budget: int, sep: str = "\n") -> list[str]:
+    """Greedy packing of consecutive pieces up to the budget."""
+    out: list[str] = []
+    current = ""
+    for paragraph in paragraphs:
+        piece = paragraph.text
+        if current and len(current) + len(sep) + len(piece) <= budget:
+            current += sep + piece
+        else:
+            if current:
+                out.append(current)
+            current = piece
+    if current:
+        out.append(current)
+    return out
+
+
+def _pack_with_pages(paragraphs: list[Paragraph], budget: int) -> list[tuple[str, int | None]]:
+    """Pack paragraphs (splitting oversized ones) and remember each chunk's first page."""
+    pieces: list[Paragraph] = []
+    for paragraph in paragraphs:
+        pieces += [Paragraph(p, paragraph.page) for p in _pieces(paragraph.text, budget)]
+    out: list[tuple[str, int | None]] = []
+    current: list[Paragraph] = []
+    length = 0
+    for piece in pieces:
+        if current and length + 1 + len(piece.text) > budget:
+            out.append(("\n".join(p.text for p in current), current[0].page))
+            current, length = [], 0
+        length += len(piece.text) + (1 if current else 0)
+        current.append(piece)
+    if current:
+        out.append(("\n".join(p.text for p in current), current[0].page))
+    return out
+
+
+def _section_text(section: tuple[str, ...], budget: int) -> str:
+    text = " > ".join(section)
+    return text if len(text) <= budget else "…" + text[-(budget - 1) :]
+
+
+def chunk_document(doc: DocumentMeta, paragraphs: list[Paragraph], max_chars: int) -> list[Chunk]:
+    """Chunks whose indexed text (header + body) never exceeds ``max_chars``."""
+    title = doc.title if len(doc.title) <= MAX_TITLE_IN_HEADER else doc.title[: MAX_TITLE_IN_HEADER - 1] + "…"
+    header_doc = DocumentMeta(**{**doc.__dict__, "title": title})
+    chunks: list[Chunk] = []
+    for block in structure(paragraphs):
+        section = _section_text(block.section, max(20, max_chars // 4))
+        budget = max_chars - len(chunk_header(title, section)) - 1
+        for text, page in _pack_with_pages(block.paragraphs, budget):
+            ordinal = len(chunks)
+            digest = hashlib.sha256(f"{doc.doc_id}\x00{ordinal}\x00{section}\x00{text}".encode()).hexdigest()[:24]
+            chunks.append(Chunk(digest, header_doc, section, text, page, ordinal))
+    return chunks

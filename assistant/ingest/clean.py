@@ -1,0 +1,372 @@
+"""Repair and strip the defects real Chinese policy files carry.
+
+Repairs: full-width ASCII, traditional characters, pinyin glued after
+characters (``穩(wěn)``), characters lost as ``?``, doubled punctuation,
+lines wrapped mid-sentence.  Strips: paywall notices and the advertisements
+after them, solicitation, instructions aimed at an assistant, web furniture
+and bylines.  Everything stripped is returned with its reason, never indexed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.ingest.models import Page, Paragraph
+
+CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN_BODY = rf"[a-zü{_TONED}]{{1,7}}"
+# `穩(wěn)`: a syllable in parentheses right after a character (or after a `?` that lost one)
+_PINYIN_ANNOTATION = re.compile(rf"(?<=[{CJK_CHAR}?])\(({_PINYIN_BODY})\)")
+# `?jiǎng)`: the character and its opening parenthesis were both lost as one `?`
+_LOST_WITH_PINYIN = re.compile(rf"\?\(?({_PINYIN_BODY})\)")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200b-\u200f\u2060\ufeff]")
+_QUESTION_WORDS = re.compile(r"(吗|呢|么|什么|怎|哪|几|多少|是否|能否|可否|如何|为何|谁|难道|岂)")
+
+# Sentence punctuation that real files double by accident (`,,` `,。`).  Ellipses
+# and dashes are doubled on purpose and are not in this set.
+_SOFT = ",、"
+_PUNCT_RUN = re.compile(r"[,、;:。!?]{2,}")
+_TERMINAL = "。!?;:…\"”’」』)】"
+
+
+@dataclass
+class Removed:
+    reason: str  # promotion / solicitation / instruction / boilerplate / byline / debris
+    text: str
+
+
+@dataclass
+class CleanedDocument:
+    paragraphs: list[Paragraph]
+    removed: list[Removed] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # reporter, editor, origin, published
+
+
+# ---------------------------------------------------------------- character level
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII and the ideographic space become their half-width forms."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        elif code == 0x3000:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def normalize_query_text(text: str) -> str:
+    """The same character-level normalisation documents get, for queries."""
+    text = unicodedata.normalize("NFC", fold_width(text))
+    return to_simplified(_EMOJI.sub("", text)).strip()
+
+
+@lru_cache(maxsize=1)
+def _pinyin_tables() -> tuple[frozenset[str], dict[str, list[str]]]:
+    """Valid toneless syllables, and toned syllable -> characters, from pypinyin's table."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables: set[str] = set()
+    by_sound: dict[str, list[str]] = {}
+    for code, readings in pinyin_dict.items():
+        for reading in readings.split(","):
+            syllables.add(_strip_tone(reading))
+            by_sound.setdefault(reading, []).append(chr(code))
+    return frozenset(syllables), by_sound
+
+
+def _strip_tone(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable)
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", plain).replace("u\u0308", "ü")
+
+
+def _is_syllable(text: str, require_tone: bool) -> bool:
+    syllables, _ = _pinyin_tables()
+    if require_tone and not any(c in _TONED for c in text):
+        return False
+    return _strip_tone(text) in syllables
+
+
+@lru_cache(maxsize=1)
+def _word_freq() -> dict[str, int]:
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
+def _guess_lost_char(syllable: str, before: str, after: str) -> str:
+    """The character with this reading that forms the most frequent word with its neighbours, or ''."""
+    _, by_sound = _pinyin_tables()
+    freq = _word_freq()
+    best, best_score = "", 0
+    for candidate in by_sound.get(syllable, []):
+        simple = to_simplified(candidate)
+        score = max(freq.get(to_simplified(before) + simple, 0), freq.get(simple + to_simplified(after), 0))
+        if score > best_score:
+            best, best_score = simple, score
+    return best if best_score >= 50 else ""
+
+
+def repair_characters(text: str, removed: list[Removed]) -> str:
+    """Drop pinyin annotations, recover characters lost as `?` where the pinyin says which."""
+    tone_marked = sum(1 for m in _PINYIN_ANNOTATION.finditer(text) if _is_syllable(m.group(1), True))
+    # In a file full of annotations, toneless ones (`們(men)`) are debris too.
+    require_tone = tone_marked < 3
+
+    def lost(match: re.Match) -> str:
+        syllable = match.group(1)
+        if not _is_syllable(syllable, require_tone=False):
+            return match.group(0)
+        start, end = match.span()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        guess = _guess_lost_char(syllable, before, after)
+        if not guess:
+            removed.append(Removed("debris", match.group(0)))
+        return guess
+
+    # right to left would see repaired neighbours; a single pass keeps offsets simple
+    text = _LOST_WITH_PINYIN.sub(lost, text)
+
+    def annotation(match: re.Match) -> str:
+        return "" if _is_syllable(match.group(1), require_tone) else match.group(0)
+
+    text = _PINYIN_ANNOTATION.sub(annotation, text)
+    for debris in re.findall(rf"\ufffd+|(?<=[{CJK_CHAR}])\?{{2,}}(?=[{CJK_CHAR}])", text):
+        removed.append(Removed("debris", debris))  # `??` runs and U+FFFD are always debris
+    text = re.sub(rf"\ufffd+|(?<=[{CJK_CHAR}])\?{{2,}}(?=[{CJK_CHAR}])", "", text)
+
+    if require_tone and not removed:
+        return text  # no sign of encoding damage: every `?` is a question mark
+
+    def lone_question_mark(match: re.Match) -> str:
+        lead = text[max(0, match.start() - 40) : match.start()]
+        lead = re.split(r"[。!?;\n]", lead)[-1]
+        return match.group(0) if _QUESTION_WORDS.search(lead) else ""
+
+    return re.sub(rf"(?<=[{CJK_CHAR}])\?(?=[{CJK_CHAR}])", lone_question_mark, text)
+
+
+def fix_punctuation(text: str) -> str:
+    """Collapse accidental punctuation runs: keep the strongest distinct marks, one comma at most."""
+
+    def collapse(match: re.Match) -> str:
+        run = match.group(0)
+        strong = [c for c in run if c not in _SOFT]
+        if strong:
+            kept = []
+            for c in strong:
+                if not kept or kept[-1] != c:
+                    kept.append(c)
+            return "".join(kept)
+        return "、" if "、" in run else ","
+
+    text = _PUNCT_RUN.sub(collapse, text)
+    return re.sub(r"^[,、;。]+", "", text, flags=re.M)
+
+
+# ---------------------------------------------------------------- line level
+
+
+_HEADING_START = re.compile(
+    r"^\s*(第[一二三四五六七八九十百零〇\d]+[章节条编部分]|[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+[.、]|\(\d+\)|[①-⑳]|问[::]|答[::]|附件)"
+)
+
+
+def join_wrapped_lines(lines: list[Paragraph], hard_wrapped: bool) -> list[Paragraph]:
+    """Join lines broken mid-sentence by a fixed line width (PDF, hard-wrapped text).
+
+    A line is a continuation when the one before it is nearly full width and
+    does not end a sentence, and it does not itself start a heading.  This also
+    mends a paragraph that runs over a page break; it keeps its first page.
+    """
+    widths = sorted(len(line.text) for line in lines if line.text)
+    if not hard_wrapped or len(widths) < 2:
+        return lines
+    width = _typical_width(widths)
+    out: list[Paragraph] = []
+    for line in lines:
+        prev = out[-1].text if out else ""
+        if (
+            prev
+            and line.text
+            and len(prev) >= 0.7 * width
+            and prev[-1] not in _TERMINAL
+            and not _HEADING_START.match(line.text)
+        ):
+            out[-1] = Paragraph(prev + line.text, out[-1].page)
+        else:
+            out.append(line)
+    return out
+
+
+def _typical_width(sorted_lengths: list[int]) -> int:
+    """The 90th percentile line length: the width a wrapped text is set to."""
+    n = len(sorted_lengths)
+    return sorted_lengths[int(n * 0.9) - 1] if n >= 10 else sorted_lengths[-1]
+
+
+def looks_hard_wrapped(lines: list[str]) -> bool:
+    """True when most lines stop at one width, as in text saved from a PDF or an e-mail."""
+    lengths = [len(line) for line in lines if line.strip()]
+    if len(lengths) < 4:
+        return False
+    width = _typical_width(sorted(lengths))
+    if width > 120:
+        return False
+    near_full = sum(1 for n in lengths if n >= 0.85 * width)
+    return near_full >= 0.5 * len(lengths)
+
+
+# ---------------------------------------------------------------- stripping
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, list[re.Pattern]]:
+    path = Path(__file__).resolve().parent.parent / "data" / "strip_patterns.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {key: [re.compile(p, re.I) for p in values] for key, values in raw.items()}
+
+
+def _matches(kind: str, text: str) -> bool:
+    return any(p.search(text) for p in _patterns()[kind])
+
+
+_BYLINE_PART = re.compile(
+    r"(?P<key>本报记者|记者|通讯员|实习生|责任编辑|责编|编辑|审核|审校|校对|来源|稿源|发布时间|发布日期|作者)\s*[::]?\s*(?P<value>[^\s|丨]+)"
+)
+_FONT_SIZE_WIDGET = re.compile(r"[【\[]?字[体号]\s*[::]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]?")
+_BYLINE_KEYS = {
+    "本报记者": "reporter",
+    "记者": "reporter",
+    "通讯员": "reporter",
+    "实习生": "reporter",
+    "作者": "reporter",
+    "责任编辑": "editor",
+    "责编": "editor",
+    "编辑": "editor",
+    "审核": "editor",
+    "审校": "editor",
+    "校对": "editor",
+    "来源": "origin",
+    "稿源": "origin",
+    "发布时间": "published",
+    "发布日期": "published",
+}
+
+
+def parse_byline(line: str) -> dict[str, str] | None:
+    """Metadata from a line made only of bylines (`记者 杨文  责任编辑:姚建`), else None."""
+    stripped = _FONT_SIZE_WIDGET.sub(" ", line).strip()
+    stripped = re.sub(r"(?<=\d)\s+\d{1,2}:\d{2}(:\d{2})?", "", stripped)  # `2099-03-19 10:30`
+    if not stripped or len(stripped) > 100:
+        return None
+    parts = list(_BYLINE_PART.finditer(stripped))
+    if not parts or parts[0].start() > 1:
+        return None
+    leftover = _BYLINE_PART.sub("", stripped)
+    if re.sub(r"[\s|丨()()\[\]【】,,]", "", leftover):
+        return None
+    found: dict[str, str] = {}
+    for part in parts:
+        key = _BYLINE_KEYS[part.group("key")]
+        found.setdefault(key, part.group("value").strip())
+    return found
+
+
+_SENTENCE = re.compile(r"[^。!?;!?]*[。!?;!?]+[”’\"」』)]*|[^。!?;!?]+$")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def _strip_sentences(paragraph: str, removed: list[Removed]) -> str:
+    kept = []
+    for sentence in split_sentences(paragraph):
+        for kind in ("solicitation", "instruction"):
+            if _matches(kind, sentence):
+                removed.append(Removed(kind, sentence.strip()))
+                break
+        else:
+            kept.append(sentence)
+    return "".join(kept).strip()
+
+
+# ---------------------------------------------------------------- document
+
+
+def _looks_like_advert(text: str) -> bool:
+    """A line after a paywall notice that is contact bait rather than a sentence of the document."""
+    return _matches("solicitation", text) or (len(text) <= 30 and not re.search(r"[。;]", text))
+
+
+def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
+    """Clean every page and return paragraphs that keep their page numbers."""
+    removed: list[Removed] = []
+    meta: dict[str, str] = {}
+    lines: list[Paragraph] = []
+    for page in pages:
+        text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
+        text = _EMOJI.sub("", repair_characters(text, removed))
+        for raw in text.split("\n"):
+            line = re.sub(r"[ \t]+", " ", raw).strip()
+            if from_pdf:
+                line = re.sub(rf"(?<=[{CJK_CHAR}]) (?=[{CJK_CHAR}])", "", line)
+            lines.append(Paragraph(line, page.page))
+    hard_wrapped = from_pdf or looks_hard_wrapped([line.text for line in lines])
+    lines = join_wrapped_lines(lines, hard_wrapped)
+
+    paragraphs: list[Paragraph] = []
+    in_advert = False
+    for line in lines:
+        if not line.text:
+            continue
+        text = fix_punctuation(to_simplified(line.text))
+        if _matches("truncation_markers", text):
+            removed.append(Removed("promotion", text))  # a paywall notice ...
+            in_advert = True
+            continue
+        if in_advert:
+            if _looks_like_advert(text):
+                removed.append(Removed("promotion", text))  # ... and the advert after it
+                continue
+            in_advert = False
+        byline = parse_byline(text)
+        if byline is not None:
+            for key, value in byline.items():
+                meta.setdefault(key, value)
+            removed.append(Removed("byline", text))
+            continue
+        if len(text) <= 60 and _matches("web_boilerplate", text):
+            removed.append(Removed("boilerplate", text))
+            continue
+        text = fix_punctuation(_strip_sentences(text, removed))
+        if re.search(rf"[{CJK_CHAR}A-Za-z0-9]", text):
+            paragraphs.append(Paragraph(text, line.page))
+    return CleanedDocument(paragraphs=paragraphs, removed=removed, meta=meta)

