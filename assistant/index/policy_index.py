@@ -1,0 +1,223 @@
+"""The index the rest of the app talks to: embeddings + Chroma + the BM25 side.
+
+``sync`` is the ingest run: it compares content hashes with the registry,
+re-embeds only changed files, removes documents whose files are gone, finishes
+what a killed run left behind, and rebuilds BM25 from Chroma once at the end.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from assistant.index.bm25 import BM25Index
+from assistant.index.embeddings import load_embeddings
+from assistant.index.store import ChromaStore, make_client
+from assistant.ingest.models import FileReport, IngestError
+from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
+from assistant.settings import Settings
+
+Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files if f.status == "indexed")
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == "failed" for f in self.files)
+
+    def summary(self) -> dict:
+        return {
+            "ok": self.count("indexed") + self.count("unchanged"),
+            "indexed": self.count("indexed"),
+            "unchanged": self.count("unchanged"),
+            "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
+            "removed": self.count("removed"),
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class PolicyIndex:
+    def __init__(self, settings: Settings, embeddings=None):
+        self.settings = settings
+        self.index_dir = Path(settings.paths.index_dir)
+        self.embeddings = embeddings or load_embeddings(settings.embedding)
+        client = make_client(settings.chroma, self.index_dir)
+        self.store = ChromaStore(client, settings.chroma, self.embeddings.name, self.embeddings.dimension)
+        self._bm25: BM25Index | None = None
+        self._documents: dict[str, dict] = {}
+        self._seen_generation = -1
+        self._refresh_lock = threading.Lock()
+
+    # ------------------------------------------------------------ read side
+
+    @property
+    def bm25_dir(self) -> Path:
+        suffix = f"-{self.settings.chroma.host}-{self.settings.chroma.port}" if self.settings.chroma.host else ""
+        return self.index_dir / f"bm25{suffix}"
+
+    def refresh(self) -> None:
+        """Follow Chroma: reload the document registry and BM25 when the generation moved."""
+        generation = self.store.generation()
+        if generation == self._seen_generation:
+            return
+        with self._refresh_lock:
+            if generation == self._seen_generation:
+                return
+            documents = self.store.documents()
+            bm25 = self._bm25
+            if bm25 is None or bm25.generation != generation:
+                saved = BM25Index.load(self.bm25_dir)
+                if saved is not None and saved.generation == generation:
+                    bm25 = saved
+                else:
+                    bm25 = self._rebuild_bm25(generation, bm25 or saved)
+            self._documents = documents
+            self._bm25 = bm25
+            self._seen_generation = generation
+
+    def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
+        bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
+        try:
+            bm25.save(self.bm25_dir)
+        except OSError:
+            pass  # a read-only index dir still serves from memory
+        return bm25
+
+    @property
+    def bm25(self) -> BM25Index:
+        self.refresh()
+        assert self._bm25 is not None
+        return self._bm25
+
+    def complete_documents(self) -> dict[str, dict]:
+        """Documents fully written; chunks of any other document are never returned."""
+        self.refresh()
+        return {doc_id: meta for doc_id, meta in self._documents.items() if meta.get("status") == "complete"}
+
+    def stats(self) -> dict:
+        documents = self.complete_documents()
+        return {
+            "documents": [
+                {
+                    "doc_id": doc_id,
+                    "title": meta.get("title", ""),
+                    "source": meta.get("source", ""),
+                    "doc_type": meta.get("doc_type", ""),
+                    "date": meta.get("date", ""),
+                    "region": meta.get("region", ""),
+                    "chunks": int(meta.get("chunk_count", 0)),
+                }
+                for doc_id, meta in sorted(documents.items(), key=lambda item: item[1].get("source", ""))
+            ],
+            "chunks": {"chroma": self.store.count(), "bm25": len(self.bm25)},
+            "embedding_model": self.embeddings.name,
+            "embedding_dim": self.embeddings.dimension,
+            "index": str(self.index_dir.resolve()) if not self.settings.chroma.host else self.store.location,
+        }
+
+    # ------------------------------------------------------------ write side
+
+    @contextmanager
+    def _write_lock(self):
+        """One writer at a time per index dir (the CLI and the staff console may both ingest)."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".write.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def sync(self, paths: list[Path], prune: bool = True, progress: Progress | None = None) -> IngestReport:
+        """Bring the index in line with the files under ``paths``."""
+        started = time.perf_counter()
+        report = IngestReport()
+        corpus_dir = Path(self.settings.paths.corpus_dir)
+        with self._write_lock():
+            registry = self.store.documents()
+            for doc_id, meta in registry.items():
+                if meta.get("status") == "deleting":
+                    self.store.delete_document(doc_id)  # finish what a killed run started
+            files = discover(paths, corpus_dir)
+            for done, source_file in enumerate(files, start=1):
+                report.files.append(self._ingest_one(source_file, registry))
+                if progress:
+                    progress(source_file.source, done, len(files), report.chunks)
+            if prune:
+                report.files += self._prune(paths, corpus_dir, {f.source for f in files}, registry)
+            self.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict]) -> FileReport:
+        source = source_file.source
+        try:
+            digest = file_hash(source_file.path)
+            known = registry.get(doc_id_for(source))
+            if known and known.get("content_hash") == digest and known.get("status") == "complete":
+                return FileReport(source, "unchanged", int(known.get("chunk_count", 0)), title=known.get("title", ""))
+            processed = process_file(source_file, self.settings.ingest, digest)
+        except IngestError as exc:
+            status = "skipped" if exc.code == "unsupported_type" else "failed"
+            return FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)
+        except OSError as exc:
+            return FileReport(source, "failed", code="io_error", reason_zh=f"无法读取文件:{exc.strerror}", reason_en=str(exc))
+        vectors = self.embeddings.embed_documents([c.indexed_text for c in processed.chunks])
+        self.store.replace_document(processed.doc, processed.chunks, vectors)
+        return FileReport(source, "indexed", len(processed.chunks), title=processed.doc.title)
+
+    def _prune(self, paths: list[Path], corpus_dir: Path, present: set[str], registry: dict[str, dict]) -> list[FileReport]:
+        """Remove documents whose files were under a synced folder and are gone."""
+        prefixes = []
+        for given in paths:
+            given = given.resolve()
+            if not given.is_dir():
+                continue
+            root = corpus_dir.resolve() if given.is_relative_to(corpus_dir.resolve()) else given.parent
+            prefix = Path(os.path.relpath(given, root)).as_posix()
+            prefixes.append("" if prefix == "." else prefix + "/")
+        removed = []
+        for doc_id, meta in registry.items():
+            source = meta.get("source", "")
+            if source in present or not any(source.startswith(p) for p in prefixes):
+                continue
+            self.store.delete_document(doc_id)
+            removed.append(FileReport(source, "removed", int(meta.get("chunk_count", 0)), title=meta.get("title", "")))
+        return removed
+
+    def delete_document(self, doc_id_or_source: str) -> bool:
+        """Remove a document from Chroma and BM25 at once; True when it existed."""
+        with self._write_lock():
+            registry = self.store.documents()
+            doc_id = doc_id_or_source if doc_id_or_source in registry else doc_id_for(doc_id_or_source)
+            if doc_id not in registry:
+                return False
+            self.store.delete_document(doc_id)
+            self.refresh()
+            return True
+
+    def rebuild(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        """Drop everything and index ``paths`` from scratch."""
+        with self._write_lock():
+            for doc_id in list(self.store.documents()):
+                self.store.delete_document(doc_id)
+        return self.sync(paths, prune=True, progress=progress)

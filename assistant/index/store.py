@@ -1,0 +1,207 @@
+"""Chroma: the source of truth for which chunks exist.
+
+Two collections: the chunks (with their vectors) and a registry of documents
+(one record per document, with its content hash and a status).  A document is
+written as ``pending`` before any of its chunks and marked ``complete`` after
+the last, and removed as ``deleting`` before its chunks go; so a killed ingest
+leaves a record that says exactly what to finish, and never an orphan chunk.
+A ``generation`` counter in the registry changes with every commit; the BM25
+side index is rebuilt whenever its generation differs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from assistant.ingest.models import Chunk, DocumentMeta, chunk_header
+from assistant.settings import ChromaSettings
+
+STATE_ID = "__state__"
+PAGE_NONE = 0  # Chroma metadata cannot hold None; pages count from 1
+
+
+class IndexMismatchError(RuntimeError):
+    """The index was built with another embedding model; mixing vectors would return garbage."""
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The Chroma server cannot be reached."""
+
+
+@dataclass
+class StoredChunk:
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+
+    @property
+    def indexed_text(self) -> str:
+        return f"{chunk_header(self.metadata.get('title', ''), self.metadata.get('section', ''))}\n{self.text}"
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    doc = chunk.doc
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "page": chunk.page or PAGE_NONE,
+        "section": chunk.section,
+        "ordinal": chunk.ordinal,
+        "doc_type": doc.doc_type,
+        "region": doc.region,
+        "date": doc.date,
+        "date_int": int(doc.date.replace("-", "")) if doc.date else 0,
+        "issuer": doc.issuer,
+        "doc_number": doc.doc_number,
+    }
+
+
+def make_client(settings: ChromaSettings, index_dir: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client_settings = ChromaClientSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.host:
+        try:
+            return chromadb.HttpClient(host=settings.host, port=settings.port, settings=client_settings)
+        except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+            raise VectorStoreUnavailable(f"无法连接向量数据库 {settings.host}:{settings.port}:{exc}") from exc
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=client_settings)
+
+
+class ChromaStore:
+    def __init__(self, client, settings: ChromaSettings, model_name: str, dimension: int):
+        self._client = client
+        self._settings = settings
+        self.model_name = model_name
+        self.dimension = dimension
+        self.location = (
+            f"chroma://{settings.host}:{settings.port}/{settings.collection}" if settings.host else "embedded"
+        )
+        hnsw = {
+            "space": "cosine",
+            "ef_search": settings.hnsw_ef_search,
+            "ef_construction": settings.hnsw_ef_construction,
+            "max_neighbors": settings.hnsw_max_neighbors,
+        }
+        # embedding_function=None: Chroma must never fall back to its own downloading model
+        self.chunks = client.get_or_create_collection(
+            settings.collection,
+            configuration={"hnsw": hnsw},
+            metadata={"embedding_model": model_name, "embedding_dim": dimension},
+            embedding_function=None,
+        )
+        self.registry = client.get_or_create_collection(
+            f"{settings.collection}__documents", embedding_function=None
+        )
+        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        built_dim = (self.chunks.metadata or {}).get("embedding_dim")
+        if built_with != model_name or built_dim != dimension:
+            raise IndexMismatchError(
+                f"索引由向量模型“{built_with}”({built_dim} 维)构建,当前配置为“{model_name}”({dimension} 维)。"
+                f"请重建索引:python -m assistant ingest --rebuild"
+            )
+
+    # ------------------------------------------------------------ registry
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """Every registry record by doc_id (the state record excluded)."""
+        got = self.registry.get(include=["metadatas"])
+        return {i: m for i, m in zip(got["ids"], got["metadatas"]) if i != STATE_ID}
+
+    def generation(self) -> int:
+        got = self.registry.get(ids=[STATE_ID], include=["metadatas"])
+        return int(got["metadatas"][0]["generation"]) if got["ids"] else 0
+
+    def _bump_generation(self) -> None:
+        self.registry.upsert(
+            ids=[STATE_ID],
+            embeddings=[[1.0]],
+            metadatas=[{"generation": self.generation() + 1, "updated": time.time()}],
+            documents=["state"],
+        )
+
+    def _set_document(self, doc: DocumentMeta, status: str, chunk_count: int) -> None:
+        meta = {**doc.as_metadata(), "status": status, "chunk_count": chunk_count, "indexed_at": time.time()}
+        self.registry.upsert(ids=[doc.doc_id], embeddings=[[1.0]], metadatas=[meta], documents=[doc.title])
+
+    # ------------------------------------------------------------ writes
+
+    def replace_document(self, doc: DocumentMeta, chunks: list[Chunk], vectors: list[list[float]], batch: int = 256) -> None:
+        """Swap a document's chunks for new ones, leaving a record a re-run can finish."""
+        self._set_document(doc, "pending", len(chunks))
+        self.chunks.delete(where={"doc_id": doc.doc_id})
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[start : start + batch],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
+            )
+        self._set_document(doc, "complete", len(chunks))
+        self._bump_generation()
+
+    def delete_document(self, doc_id: str) -> None:
+        got = self.registry.get(ids=[doc_id], include=["metadatas"])
+        if got["ids"]:
+            self.registry.update(ids=[doc_id], metadatas=[{**got["metadatas"][0], "status": "deleting"}])
+        self.chunks.delete(where={"doc_id": doc_id})
+        self.registry.delete(ids=[doc_id])
+        self._bump_generation()
+
+    # ------------------------------------------------------------ reads
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def iter_chunks(self, page_size: int = 2000) -> Iterator[StoredChunk]:
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=page_size, offset=offset)
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield StoredChunk(chunk_id, text, meta)
+            if len(got["ids"]) < page_size:
+                return
+            offset += page_size
+
+    def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks with their cosine similarity."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[vector],
+            n_results=min(k, total),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (StoredChunk(i, t, m), 1.0 - float(d))
+            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
+
+
+def drop_index(settings) -> None:
+    """Delete both collections and the BM25 side, without loading any model."""
+    import shutil
+
+    client = make_client(settings.chroma, Path(settings.paths.index_dir))
+    for name in (settings.chroma.collection, f"{settings.chroma.collection}__documents"):
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - absent collections raise differently across versions
+            pass
+    for path in Path(settings.paths.index_dir).glob("bm25*"):
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""jieba tokenisation shared by the BM25 index and its queries.
+
+A private jieba Tokenizer loads the domain dictionary so that terms such as
+就业见习 or 一次性扩岗补助 stay whole; search-mode cutting also emits their
+parts, so a query for 扩岗补助 still meets 一次性扩岗补助.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_WORD = re.compile(r"[\w\u3400-\u9fff]")
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import jieba
+
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    tokenizer.load_userdict(str(DATA_DIR / "userdict.txt"))
+    return tokenizer
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    lines = (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased search-mode tokens, without punctuation and stopwords."""
+    tokenizer = _tokenizer()
+    with _lock:  # jieba's tokenizer is not thread-safe while it builds its caches
+        pieces = list(tokenizer.cut_for_search(text))
+    stop = stopwords()
+    return [p.lower() for p in (piece.strip() for piece in pieces) if p and _WORD.search(p) and p not in stop]
+
+
+def domain_terms() -> list[str]:
+    """The words of the domain dictionary, longest first."""
+    words = [line.split()[0] for line in (DATA_DIR / "userdict.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return sorted(set(words), key=len, reverse=True)

@@ -1,0 +1,131 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 (jieba) fused with reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.index.policy_index import PolicyIndex
+from assistant.index.store import PAGE_NONE, StoredChunk
+from assistant.retrieve.query import ParsedQuery, parse_query
+from assistant.settings import RetrievalSettings
+
+
+@dataclass
+class Filters:
+    doc_type: str | None = None
+    region: str | None = None
+    date_from: str | None = None  # yyyy-mm-dd
+    date_to: str | None = None
+
+    def chroma_where(self, allowed_doc_ids: set[str] | None = None) -> dict | None:
+        clauses: list[dict] = []
+        if self.doc_type:
+            clauses.append({"doc_type": self.doc_type})
+        if self.region:
+            clauses.append({"region": self.region})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": _date_int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": _date_int(self.date_to)}})
+            clauses.append({"date_int": {"$gt": 0}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _date_int(value: str) -> int:
+    return int(value.replace("-", "").ljust(8, "0")[:8])
+
+
+@dataclass
+class RetrievedChunk:
+    chunk: StoredChunk
+    score: float  # fused (RRF) score, or the reranker's when reranking ran
+    dense_score: float | None = None  # cosine similarity, None when the chunk was not a dense candidate
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    rank: int = 0
+
+    @property
+    def meta(self) -> dict:
+        return self.chunk.metadata
+
+    def source_json(self) -> dict:
+        """The public shape of a source in the CLI's JSON output."""
+        page = self.meta.get("page", PAGE_NONE)
+        return {
+            "rank": self.rank,
+            "doc_id": self.meta.get("doc_id", ""),
+            "title": self.meta.get("title", ""),
+            "source": self.meta.get("source", ""),
+            "page": None if page == PAGE_NONE else page,
+            "section": self.meta.get("section", ""),
+            "text": self.chunk.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass
+class RetrievalResult:
+    query: ParsedQuery
+    chunks: list[RetrievedChunk] = field(default_factory=list)
+    best_dense: float = 0.0  # highest cosine similarity over all dense candidates
+
+
+class HybridRetriever:
+    def __init__(self, index: PolicyIndex, settings: RetrievalSettings, reranker=None):
+        self.index = index
+        self.settings = settings
+        self.reranker = reranker
+
+    def retrieve(
+        self, question: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid"
+    ) -> RetrievalResult:
+        """Top-k chunks; ``mode`` 'dense' or 'bm25' runs one side alone (for evaluation)."""
+        k = k or self.settings.top_k
+        filters = filters or Filters()
+        query = parse_query(question)
+        allowed = set(self.index.complete_documents())
+        candidates = max(self.settings.candidate_k, k)
+
+        dense_hits = [] if mode == "bm25" else [
+            (chunk, similarity)
+            for chunk, similarity in self.index.store.query(
+                self.index.embeddings.embed_query(query.dense_text), candidates, filters.chroma_where()
+            )
+            if chunk.metadata.get("doc_id") in allowed
+        ]
+        bm25 = self.index.bm25
+        mask = bm25.mask(
+            allowed,
+            filters.doc_type,
+            filters.region,
+            _date_int(filters.date_from) if filters.date_from else None,
+            _date_int(filters.date_to) if filters.date_to else None,
+        )
+        bm25_hits = [] if mode == "dense" else bm25.search(query.tokens, candidates, mask)
+
+        fused: dict[str, RetrievedChunk] = {}
+        rrf_k = self.settings.rrf_k
+        for rank, (chunk, similarity) in enumerate(dense_hits, start=1):
+            fused[chunk.chunk_id] = RetrievedChunk(chunk, 1.0 / (rrf_k + rank), dense_score=similarity, dense_rank=rank)
+        missing = [chunk_id for chunk_id, _ in bm25_hits if chunk_id not in fused]
+        stored = self.index.store.get_chunks(missing)
+        for rank, (chunk_id, score) in enumerate(bm25_hits, start=1):
+            hit = fused.get(chunk_id)
+            if hit is None:
+                if chunk_id not in stored:
+                    continue  # deleted between the BM25 build and now
+                hit = fused[chunk_id] = RetrievedChunk(stored[chunk_id], 0.0)
+            hit.score += 1.0 / (rrf_k + rank)
+            hit.bm25_score, hit.bm25_rank = score, rank
+
+        ranked = sorted(fused.values(), key=lambda hit: hit.score, reverse=True)
+        if self.reranker is not None:
+            ranked = self.reranker.rerank(query.normalized, ranked)
+        ranked = ranked[:k]
+        for rank, hit in enumerate(ranked, start=1):
+            hit.rank = rank
+        best_dense = max((similarity for _, similarity in dense_hits), default=0.0)
+        return RetrievalResult(query, ranked, best_dense)

@@ -1,0 +1,54 @@
+"""The small API that the CLI, the Gradio UI and other programs share.
+
+It holds the index and the retriever for the life of the process, so the
+console's retrieval test and the chat's answer come from one code path.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
+from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
+from assistant.settings import Settings, get_settings
+
+
+class AssistantService:
+    def __init__(self, settings: Settings | None = None, embeddings=None):
+        self.settings = settings or get_settings()
+        self.index = PolicyIndex(self.settings, embeddings=embeddings)
+        self.retriever = HybridRetriever(self.index, self.settings.retrieval, reranker=_load_reranker(self.settings))
+        self._ingest_lock = threading.Lock()
+
+    # ------------------------------------------------------------ knowledge base
+
+    def ingest(self, paths: list[Path] | None = None, prune: bool = True, progress: Progress | None = None) -> IngestReport:
+        with self._ingest_lock:
+            return self.index.sync(paths or [Path(self.settings.paths.corpus_dir)], prune=prune, progress=progress)
+
+    def rebuild(self, progress: Progress | None = None) -> IngestReport:
+        with self._ingest_lock:
+            return self.index.rebuild([Path(self.settings.paths.corpus_dir)], progress=progress)
+
+    def delete_document(self, doc_id_or_source: str) -> bool:
+        with self._ingest_lock:
+            return self.index.delete_document(doc_id_or_source)
+
+    def stats(self) -> dict:
+        return self.index.stats()
+
+    # ------------------------------------------------------------ questions
+
+    def retrieve(
+        self, question: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid"
+    ) -> RetrievalResult:
+        return self.retriever.retrieve(question, k=k, filters=filters, mode=mode)
+
+
+def _load_reranker(settings: Settings):
+    if not settings.rerank.model:
+        return None
+    from assistant.retrieve.rerank import CrossEncoderReranker
+
+    return CrossEncoderReranker(settings.rerank.model, settings.rerank.candidates)
