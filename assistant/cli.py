@@ -104,6 +104,48 @@ def cmd_retrieve(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- ask
+
+
+def _ask_inputs(arg: str):
+    """(question, history) pairs: the argument, or stdin lines of plain text or JSON objects."""
+    if arg != "-":
+        yield arg, []
+        return
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+                yield str(obj.get("question", "")), list(obj.get("history") or [])
+                continue
+            except json.JSONDecodeError:
+                pass
+        yield line, []
+
+
+def cmd_ask(args) -> int:
+    service = _service(args)
+    batch = args.question == "-"
+    for question, history in _ask_inputs(args.question):
+        answer = service.ask(question, history=history, filters=_filters(args), backend=args.backend)
+        if args.json or batch:
+            _print_json(answer.to_json())
+            continue
+        if answer.notice:
+            print(answer.notice)
+        print(answer.text)
+        if answer.sources:
+            print("\n出处:")
+            for hit in answer.sources:
+                source = hit.source_json()
+                page = f" 第{source['page']}页" if source["page"] else ""
+                print(f"[{source['rank']}] {source['title']} | {source['section'] or '—'}{page} ({source['source']})")
+    return 0
+
+
 # ---------------------------------------------------------------- stats
 
 
@@ -183,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     retrieve = question_parser("retrieve", "show the ranked chunks for a question")
     retrieve.add_argument("-k", type=int, default=None)
     retrieve.set_defaults(func=cmd_retrieve)
+
+    ask = question_parser("ask", "answer a question with citations")
+    ask.add_argument("--backend", choices=["extractive", "openai", "llamacpp"], default=None)
+    ask.set_defaults(func=cmd_ask)
 
     stats = sub.add_parser("stats", help="documents, chunk counts, model and index location")
     stats.add_argument("--index-dir")

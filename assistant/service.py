@@ -9,6 +9,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from typing import Iterator
+
+from assistant.answer.backends import make_chat_model
+from assistant.answer.chain import Answer, AnswerChain
+from assistant.answer.prompts import Prompts
 from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
 from assistant.settings import Settings, get_settings
@@ -20,6 +25,9 @@ class AssistantService:
         self.index = PolicyIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval, reranker=_load_reranker(self.settings))
         self._ingest_lock = threading.Lock()
+        self.prompts = Prompts.load(Path(self.settings.paths.prompts_dir))
+        self._chains: dict[str, AnswerChain] = {}
+        self._chain_lock = threading.Lock()
 
     # ------------------------------------------------------------ knowledge base
 
@@ -44,6 +52,25 @@ class AssistantService:
         self, question: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid"
     ) -> RetrievalResult:
         return self.retriever.retrieve(question, k=k, filters=filters, mode=mode)
+
+
+    def chain(self, backend: str | None = None) -> AnswerChain:
+        """The answer chain for a backend, built once (an LLM client or a loaded GGUF is reused)."""
+        backend = backend or self.settings.answer.backend
+        with self._chain_lock:
+            if backend not in self._chains:
+                answer_settings = self.settings.answer.model_copy(update={"backend": backend})
+                chat_model = make_chat_model(answer_settings)
+                self._chains[backend] = AnswerChain(self.retriever, answer_settings, self.prompts, chat_model)
+            return self._chains[backend]
+
+    def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+            backend: str | None = None) -> Answer:
+        return self.chain(backend).invoke(question, history, filters)
+
+    def ask_stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+                   backend: str | None = None) -> Iterator[dict]:
+        return self.chain(backend).stream(question, history, filters)
 
 
 def _load_reranker(settings: Settings):

@@ -326,6 +326,49 @@ def _looks_like_advert(text: str) -> bool:
     return _matches("solicitation", text) or (len(text) <= 30 and not re.search(r"[。;]", text))
 
 
+_CJK_GAP = re.compile(rf"(?<=[{CJK_CHAR}]) (?=[{CJK_CHAR}])")
+
+
+def _unspace_letter_spaced(line: str) -> str:
+    """`就 业 见 习` -> `就业见习`: undo the spaces some PDFs put between every character.
+
+    Only a line where most characters stand apart is letter-spaced; a single
+    space between words (`第一章 总则`, two issuers side by side) is kept.
+    """
+    gaps = len(_CJK_GAP.findall(line))
+    if gaps >= 2 and gaps >= 0.5 * (len(re.findall(rf"[{CJK_CHAR}]", line)) - 1):
+        return _CJK_GAP.sub("", line)
+    return line
+
+
+def _drop_page_furniture(lines: list[str], removed: list[Removed]) -> list[str]:
+    """Drop page numbers (`— 3 —`, `第 3 页 共 9 页`) from the first and last lines of a page.
+
+    Left in place they would be glued into the paragraph that runs over the page break.
+    """
+    def furniture(line: str) -> bool:
+        return bool(line) and len(line) <= 30 and _matches("page_furniture", line)
+
+    def edge_indexes(indexes) -> list[int]:
+        found, seen = [], 0
+        for i in indexes:
+            if not lines[i]:
+                continue
+            if seen == 2 or not furniture(lines[i]):
+                break
+            found.append(i)
+            seen += 1
+        return found
+
+    drop = set(edge_indexes(range(len(lines)))) | set(edge_indexes(range(len(lines) - 1, -1, -1)))
+    for i in sorted(drop):
+        removed.append(Removed("boilerplate", lines[i]))
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    while kept and not kept[-1]:
+        kept.pop()
+    return kept
+
+
 def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     """Clean every page and return paragraphs that keep their page numbers."""
     removed: list[Removed] = []
@@ -334,10 +377,14 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     for page in pages:
         text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
         text = _EMOJI.sub("", repair_characters(text, removed))
-        for raw in text.split("\n"):
-            line = re.sub(r"[ \t]+", " ", raw).strip()
+        page_lines = [re.sub(r"[ \t]+", " ", raw).strip() for raw in text.split("\n")]
+        while page_lines and not page_lines[-1]:
+            page_lines.pop()  # a page's trailing blank line is not a paragraph break
+        if page.page is not None:
+            page_lines = _drop_page_furniture(page_lines, removed)
+        for line in page_lines:
             if from_pdf:
-                line = re.sub(rf"(?<=[{CJK_CHAR}]) (?=[{CJK_CHAR}])", "", line)
+                line = _unspace_letter_spaced(line)
             lines.append(Paragraph(line, page.page))
     hard_wrapped = from_pdf or looks_hard_wrapped([line.text for line in lines])
     lines = join_wrapped_lines(lines, hard_wrapped)

@@ -55,6 +55,21 @@ def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
     return doc
 
 
+_PLACEHOLDER_TITLES = re.compile(
+    r"^(untitled|untitled document|无标题|无标题文档|未命名|document|title|标题|anonymous|unspecified|"
+    r"(microsoft word|wps文字|wps)\s+-\s+.*|.*\.(docx?|wps|pdf|txt|rtf))$",
+    re.I,
+)
+
+
+def useful_title(value: str) -> str | None:
+    """A title from file properties, or None when it is a tool's placeholder (`untitled`, `Microsoft Word - x.doc`)."""
+    value = re.sub(r"\s+", " ", value).strip()
+    if not value or _PLACEHOLDER_TITLES.match(value) or not re.search(r"[\w\u3400-\u9fff]", value):
+        return None
+    return value
+
+
 # ---------------------------------------------------------------- plain text
 
 
@@ -76,15 +91,17 @@ def decode_text(data: bytes) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        candidates.append((_plausibility(text), encoding, text))
+        candidates.append((*_reading_scores(text), encoding, text))
     if not candidates:
         raise IngestError(
             "unknown_encoding",
             "无法识别文本编码(支持 UTF-8、GBK/GB18030、Big5)",
             "cannot detect text encoding (tried UTF-8, GB18030, Big5)",
         )
-    candidates.sort(key=lambda c: c[0], reverse=True)
-    score, _, text = candidates[0]
+    # Big5 bytes often decode as GB18030 too, into rare but valid characters: prefer
+    # the reading whose characters form dictionary words, then the more common characters.
+    candidates.sort(key=lambda c: (c[0] + c[1], c[0]), reverse=True)
+    score, _, _, text = candidates[0]
     if score < 0.5:
         raise IngestError("binary", "文件内容无法解码为文字,可能不是文本文件", "content does not decode to text")
     return text
@@ -116,6 +133,40 @@ def _common_hanzi() -> frozenset[str]:
                     chars.update(word)
         _COMMON_HANZI = frozenset(chars)
     return _COMMON_HANZI
+
+
+def _reading_scores(text: str, sample: int = 20000) -> tuple[float, float]:
+    """(plausibility, word coverage) of one decoding, judged on its simplified form.
+
+    Traditional characters are rare in the frequency model, so a correct Big5
+    reading is only recognised after conversion to simplified.
+    """
+    from assistant.ingest.clean import to_simplified
+
+    simplified = to_simplified(text[:sample])
+    return _plausibility(simplified), _word_coverage(simplified)
+
+
+def _word_coverage(simplified: str) -> float:
+    """Share of the non-ASCII letters that are hanzi in a two-character dictionary word.
+
+    A wrong decoding yields kana, private-use and rare characters that form no words.
+    """
+    from assistant.ingest.clean import _word_freq
+
+    freq = _word_freq()
+    letters = [
+        i
+        for i, ch in enumerate(simplified)
+        if ord(ch) > 127 and not ch.isspace() and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+    ]
+    if not letters:
+        return 0.0
+    covered: set[int] = set()
+    for i, ch in enumerate(simplified):
+        if CJK.match(ch) and freq.get(simplified[i : i + 2], 0) > 0:  # jieba keeps prefixes with frequency 0
+            covered.update((i, i + 1))
+    return len(covered.intersection(letters)) / len(letters)
 
 
 def _plausibility(text: str) -> float:
@@ -187,7 +238,7 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
             pages.append(Page(page.extract_text() or "", page=number))
         title = None
         if reader.metadata and reader.metadata.title:
-            title = str(reader.metadata.title).strip() or None
+            title = useful_title(str(reader.metadata.title))
     except IngestError:
         raise
     except FileNotDecryptedError as exc:
@@ -229,7 +280,7 @@ def _load_docx(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     except Exception as exc:  # noqa: BLE001 - python-docx surfaces lxml and KeyErrors
         raise IngestError("damaged", f"DOCX 文件已损坏:{exc}", f"damaged DOCX: {exc}") from exc
     lines: list[str] = []
-    title = (document.core_properties.title or "").strip() or None
+    title = useful_title(document.core_properties.title or "")
     body = document.element.body
     for block in body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]

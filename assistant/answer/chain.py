@@ -1,0 +1,177 @@
+"""The retrieval chain: follow-up rewrite -> hybrid retrieval (-> rerank) ->
+coverage gate -> answer (extractive or LLM, LCEL) -> citation and figure guards.
+
+``stream`` yields events so a UI can show progress and tokens as they come;
+``invoke`` returns the final ``Answer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant.answer.citations import check_answer
+from assistant.answer.extractive import compose, select_sentences
+from assistant.answer.followup import looks_like_follow_up, rule_based_rewrite
+from assistant.answer.prompts import Prompts
+from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
+from assistant.retrieve.threshold import Coverage, assess
+from assistant.settings import AnswerSettings
+
+REFUSAL_PHRASES = re.compile(r"(没有找到|未找到|没有相关|未检索到|无法回答|没有涉及|未涉及|未作规定|未明确)")
+_UNSURE_SCORE = 0.45
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    text: str
+    refused: bool
+    backend: str
+    sources: list[RetrievedChunk] = field(default_factory=list)
+    notice: str = ""
+    coverage: Coverage | None = None
+    dropped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The public shape printed by ``ask --json``; fields may be added, never renamed."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "backend": self.backend,
+            "sources": [hit.source_json() for hit in self.sources],
+            "standalone_question": self.standalone_question,
+            "notice": self.notice,
+        }
+
+
+class AnswerChain:
+    def __init__(self, retriever: HybridRetriever, settings: AnswerSettings, prompts: Prompts, chat_model=None):
+        self.retriever = retriever
+        self.settings = settings
+        self.prompts = prompts
+        self.chat_model = chat_model
+        self.backend = settings.backend if chat_model is not None else "extractive"
+        if chat_model is not None:
+            self._condense = (
+                ChatPromptTemplate.from_messages([("human", prompts.condense)]) | chat_model | StrOutputParser()
+            )
+            self._generate = (
+                ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.answer)])
+                | chat_model
+                | StrOutputParser()
+            )
+
+    # ------------------------------------------------------------ steps
+
+    def standalone(self, question: str, history: list[dict]) -> str:
+        if not history or not looks_like_follow_up(question):
+            return question
+        ruled = rule_based_rewrite(question, history)
+        if self.chat_model is None:
+            return ruled
+        transcript = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}:{t.get('content', '')}" for t in history[-6:])
+        try:
+            rewritten = self._condense.invoke({"history": transcript, "question": question}).strip()
+        except Exception:  # noqa: BLE001 - the LLM being down must not break follow-ups
+            return ruled
+        first_line = rewritten.splitlines()[0].strip() if rewritten else ""
+        # a rewrite with no Chinese, or an essay instead of a question, is unusable
+        if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled) + 20:
+            return ruled
+        return first_line
+
+    def _refusal(self, question: str, standalone: str, coverage: Coverage) -> str:
+        missing = ""
+        if coverage.missing_places:
+            missing = f"(文件未涉及“{'、'.join(coverage.missing_places)}”)"
+        elif coverage.reason == "no_figure":
+            missing = "(文件提到了相关政策,但没有写明具体的金额、比例或期限)"
+        elif coverage.missing_terms:
+            missing = f"(文件中没有出现“{'、'.join(coverage.missing_terms[:3])}”)"
+        looked_for = f"与“{standalone}”有关的规定"
+        return self.prompts.refusal.format(missing=missing, looked_for=looked_for)
+
+    def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
+        chosen = select_sentences(
+            standalone, hits[: self.settings.max_context_chunks], coverage, self.retriever.index.embeddings,
+            self.settings.max_sentences,
+        )
+        if not chosen:
+            return "", False
+        unsure = max(c.score for c in chosen) < _UNSURE_SCORE
+        return compose(chosen, self.prompts.extractive, self.prompts.extractive_unsure, unsure), unsure
+
+    @staticmethod
+    def _context(hits: list[RetrievedChunk]) -> str:
+        blocks = []
+        for hit in hits:
+            meta = hit.meta
+            where = " | ".join(x for x in (meta.get("title", ""), meta.get("section", "")) if x)
+            blocks.append(f"[{hit.rank}] {where}\n{hit.chunk.text}")
+        return "\n\n".join(blocks)
+
+    # ------------------------------------------------------------ public
+
+    def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Iterator[dict]:
+        history = history or []
+        standalone = self.standalone(question, history)
+        yield {"type": "standalone", "text": standalone}
+        result = self.retriever.retrieve(standalone, filters=filters)
+        coverage = assess(result, self.settings)
+        hits = result.chunks
+        if not coverage.covered:
+            text = self._refusal(question, standalone, coverage)
+            yield {"type": "final", "answer": Answer(question, standalone, text, True, self.backend, [], coverage=coverage)}
+            return
+        yield {"type": "sources", "sources": [hit.source_json() for hit in hits]}
+
+        source_texts = [hit.chunk.text for hit in hits]
+        notice = ""
+        backend = self.backend
+        text = ""
+        if self.chat_model is not None:
+            context_hits = hits[: self.settings.max_context_chunks]
+            try:
+                for token in self._generate.stream({"context": self._context(context_hits), "question": standalone}):
+                    text += token
+                    yield {"type": "token", "text": token}
+            except Exception as exc:  # noqa: BLE001 - any endpoint failure falls back to extractive
+                notice = self.prompts.fallback_notice
+                backend, text = "extractive", ""
+                yield {"type": "fallback", "reason": type(exc).__name__}
+
+        if text:
+            checked = check_answer(text, source_texts)
+            if checked.cited or REFUSAL_PHRASES.search(checked.text):
+                refused = not checked.cited and bool(REFUSAL_PHRASES.search(checked.text))
+                answer = Answer(question, standalone, checked.text, refused, backend, [] if refused else hits,
+                                notice, coverage, checked.dropped)
+                yield {"type": "final", "answer": answer}
+                return
+            # an LLM answer with no valid citation is not grounded: show the sources' own words instead
+            notice = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
+            backend = "extractive"
+
+        text, _ = self._extractive(standalone, hits, coverage)
+        if not text:
+            refusal = self._refusal(question, standalone, coverage)
+            yield {"type": "final", "answer": Answer(question, standalone, refusal, True, backend, [], notice, coverage)}
+            return
+        checked = check_answer(text, source_texts)
+        yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, backend, hits, notice,
+                                                  coverage, checked.dropped)}
+
+    def invoke(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+        final = None
+        for event in self.stream(question, history, filters):
+            if event["type"] == "final":
+                final = event["answer"]
+        assert final is not None
+        return final

@@ -1,0 +1,85 @@
+"""Post-processing every answer goes through, whichever backend wrote it.
+
+Markers that point to no source are removed; solicitation and contact details
+never reach the user; a sentence stating a figure that none of its sources
+contains is dropped, because a wrong amount told with confidence is the worst
+failure this product can have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.evaluation import squash
+from assistant.ingest.clean import _matches, split_sentences
+from assistant.retrieve.threshold import FIGURE
+
+MARKER = re.compile(r"\[(\d{1,2})\]")
+_MARKER_VARIANTS = re.compile(r"[\[【(\(](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】)\)]")
+_CONTACT = re.compile(r"(?<!\d)(?!12333)(1[3-9]\d{9}|\d{3,4}-\d{7,8}|[A-Za-z][A-Za-z0-9_-]{5,19}(?=\s*(?:微信|vx|VX)))")
+
+
+@dataclass
+class Checked:
+    text: str
+    dropped: list[str] = field(default_factory=list)  # sentences removed, with why
+    cited: list[int] = field(default_factory=list)
+
+
+def normalize_markers(text: str, n_sources: int) -> str:
+    """`【1】` `[1,2]` become `[1][2]`; markers outside 1..n are removed."""
+
+    def unify(match: re.Match) -> str:
+        numbers = re.findall(r"\d{1,2}", match.group(1))
+        return "".join(f"[{n}]" for n in numbers if 1 <= int(n) <= n_sources)
+
+    # only rewrite bracketed numbers that look like citations (not `(1)` list items at line start)
+    text = re.sub(r"(?<!^)(?<!\n)" + _MARKER_VARIANTS.pattern, unify, text)
+    return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
+
+
+def cited_numbers(text: str) -> list[int]:
+    return sorted({int(n) for n in MARKER.findall(text)})
+
+
+def check_answer(text: str, source_texts: list[str]) -> Checked:
+    """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based)."""
+    text = normalize_markers(text, len(source_texts))
+    squashed_sources = [squash(s) for s in source_texts]
+    kept_lines, dropped = [], []
+    for line in text.split("\n"):
+        kept = []
+        for sentence in split_sentences(line) or [line]:
+            plain = MARKER.sub("", sentence)
+            if _matches("solicitation", plain) or _matches("instruction", plain) or _CONTACT.search(plain):
+                dropped.append(f"solicitation: {plain.strip()}")
+                continue
+            figures = [m.group(0) for m in FIGURE.finditer(plain)]
+            if figures:
+                refs = [int(n) for n in MARKER.findall(sentence)] or range(1, len(source_texts) + 1)
+                pool = "".join(squashed_sources[n - 1] for n in refs)
+                unsupported = [f for f in figures if squash(f) not in pool]
+                if unsupported:
+                    dropped.append(f"unsupported figure {unsupported}: {plain.strip()}")
+                    continue
+            kept.append(sentence)
+        if kept or not line.strip():
+            kept_lines.append("".join(kept))
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip()
+    return Checked(cleaned, dropped, cited_numbers(cleaned))
+
+
+def citation_validity(text: str, source_texts: list[str]) -> tuple[int, int]:
+    """(valid, total) cited sentences: valid when a cited source contains the sentence itself."""
+    valid = total = 0
+    squashed_sources = [squash(s) for s in source_texts]
+    for sentence in split_sentences(text):
+        refs = [int(n) for n in MARKER.findall(sentence) if 1 <= int(n) <= len(source_texts)]
+        if not refs:
+            continue
+        total += 1
+        claim = squash(re.sub(r"^\s*([-•·]|\d+[.、])\s*", "", MARKER.sub("", sentence)))
+        if claim and any(claim in squashed_sources[n - 1] for n in refs):
+            valid += 1
+    return valid, total

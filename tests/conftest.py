@@ -1,0 +1,193 @@
+"""Shared fixtures and file factories for every test folder.
+
+Factories write real files (PDF with a Chinese CID font, DOCX, encoded text)
+into a directory the test owns, so loaders are exercised the way users use
+them.  Text written by tests is fictional (示范市, 2099).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = REPO_ROOT / "corpus"
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
+
+CJK_FONT = "STSong-Light"
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """Cut a paragraph into lines of exactly ``width`` characters (the last may be shorter).
+
+    This is what a PDF set at a fixed measure does to Chinese text: lines end
+    wherever the measure is full, in the middle of a word (``见`` / ``习``).
+    """
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
+def wrap_paragraphs(paragraphs: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        lines += wrap_text(paragraph, width)
+    return lines
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _register_cjk_font() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def pdf_bytes(
+    pages: list[list[str]],
+    *,
+    font_size: float = 11,
+    leading: float | None = None,
+    title: str | None = None,
+    image_only: bool = False,
+) -> bytes:
+    """A PDF with one ``drawString`` per given line, top to bottom, one list per page.
+
+    ``image_only`` draws a raster image instead of text on every page: what a
+    scanner produces (no text layer).
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    _register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    if title:
+        pdf.setTitle(title)
+    width, height = A4
+    leading = leading or font_size * 1.6
+    for lines in pages:
+        if image_only:
+            from PIL import Image, ImageDraw
+            from reportlab.lib.utils import ImageReader
+
+            image = Image.new("L", (400, 560), 255)
+            draw = ImageDraw.Draw(image)
+            for row in range(20, 540, 18):  # grey bars where a scan would show text lines
+                draw.rectangle((30, row, 370, row + 8), fill=90)
+            pdf.drawImage(ImageReader(image), 40, 80, width=width - 80, height=height - 160)
+        else:
+            pdf.setFont(CJK_FONT, font_size)
+            y = height - 60
+            for line in lines:
+                if y < 50:
+                    raise ValueError("too many lines for one page; split them over more pages")
+                pdf.drawString(50, y, line)
+                y -= leading
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def make_pdf(path: Path, pages: list[list[str]], **options) -> Path:
+    """Write ``pdf_bytes(pages, **options)`` to ``path`` and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf_bytes(pages, **options))
+    return path
+
+
+def encrypt_pdf(source: Path, target: Path, user_password: str, owner_password: str | None = None) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(source).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-128")
+    with target.open("wb") as fh:
+        writer.write(fh)
+    return target
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def make_docx(path: Path, blocks: list[tuple], title: str | None = None) -> Path:
+    """A DOCX from blocks: ``("heading", text, level)``, ``("p", text)``, ``("table", rows)``."""
+    import docx
+
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for block in blocks:
+        kind = block[0]
+        if kind == "heading":
+            document.add_heading(block[1], level=block[2] if len(block) > 2 else 1)
+        elif kind == "p":
+            document.add_paragraph(block[1])
+        elif kind == "table":
+            rows = block[1]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
+        else:
+            raise ValueError(f"unknown block kind {kind!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+# ---------------------------------------------------------------- settings and index
+
+
+def make_settings(root: Path, **ingest_overrides):
+    """Settings whose index and corpus live under ``root`` (created), other values default."""
+    from assistant.settings import IngestSettings, PathSettings, Settings
+
+    index_dir = root / "index"
+    corpus_dir = root / "corpus"
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        paths=PathSettings(index_dir=index_dir, corpus_dir=corpus_dir),
+        ingest=IngestSettings(**ingest_overrides),
+    )
+
+
+@pytest.fixture
+def settings_for():
+    """``settings_for(tmp_path, **ingest_overrides)`` -> Settings pointing into that folder."""
+    return make_settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The packaged offline embedder, loaded once per test session (~2 s)."""
+    from assistant.index.embeddings import load_embeddings
+    from assistant.settings import EmbeddingSettings
+
+    return load_embeddings(EmbeddingSettings())
+
+
+@pytest.fixture
+def make_index(embeddings):
+    """``make_index(settings)`` -> a PolicyIndex sharing the session's embeddings."""
+    from assistant.index.policy_index import PolicyIndex
+
+    def factory(settings):
+        return PolicyIndex(settings, embeddings=embeddings)
+
+    return factory
