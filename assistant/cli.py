@@ -167,7 +167,9 @@ def cmd_stats(args) -> int:
 
 def cmd_eval(args) -> int:
     from assistant.evaluation import (
+        answer_metrics,
         default_eval_sets,
+        format_answer_table,
         format_retrieval_table,
         load_eval_set,
         retrieval_metrics,
@@ -189,6 +191,20 @@ def cmd_eval(args) -> int:
             print(format_retrieval_table(eval_set.name, metrics) + "\n")
         if metrics["hybrid"]["recall@5"] < args.min_recall5:
             failures.append(f"{eval_set.name}: hybrid Recall@5 {metrics['hybrid']['recall@5']:.3f} < {args.min_recall5}")
+        if args.retrieval_only:
+            continue
+        answers = answer_metrics(service, eval_set, backend=args.backend)
+        report[eval_set.name]["answers"] = answers
+        if not args.json:
+            print(format_answer_table(eval_set.name, answers, args.backend or settings.answer.backend) + "\n")
+        if answers["refusal_recall"] < args.min_refusal_recall:
+            failures.append(f"{eval_set.name}: refusal recall {answers['refusal_recall']:.3f} < {args.min_refusal_recall}")
+        if answers["false_refusal_rate"] > args.max_false_refusal:
+            failures.append(f"{eval_set.name}: false refusals {answers['false_refusal_rate']:.3f} > {args.max_false_refusal}")
+        if answers["citation_validity"] < args.min_citation_validity:
+            failures.append(f"{eval_set.name}: citation validity {answers['citation_validity']:.3f} < {args.min_citation_validity}")
+        if answers["figure_exact"] is not None and answers["figure_exact"] < args.min_figure_exact:
+            failures.append(f"{eval_set.name}: exact figures {answers['figure_exact']:.3f} < {args.min_figure_exact}")
     if args.json:
         _print_json(report)
     for failure in failures:
@@ -240,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--index-dir")
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--min-recall5", type=float, default=0.9)
+    evaluate.add_argument("--min-refusal-recall", type=float, default=0.9)
+    evaluate.add_argument("--max-false-refusal", type=float, default=0.05)
+    evaluate.add_argument("--min-citation-validity", type=float, default=0.95)
+    evaluate.add_argument("--min-figure-exact", type=float, default=0.85)
+    evaluate.add_argument("--retrieval-only", action="store_true")
+    evaluate.add_argument("--backend", choices=["extractive", "openai", "llamacpp"], default=None)
     evaluate.set_defaults(func=cmd_eval)
     return parser
 

@@ -119,3 +119,76 @@ def format_retrieval_table(name: str, metrics: dict[str, dict]) -> str:
     if metrics["hybrid"]["misses"]:
         lines.append(f"\nhybrid misses@5: {', '.join(metrics['hybrid']['misses'])}")
     return "\n".join(lines)
+
+
+def answer_metrics(service, eval_set: EvalSet, backend: str | None = None) -> dict:
+    """Refusal precision/recall, citation validity, exact figures and follow-up handling."""
+    import time
+
+    from assistant.answer.citations import citation_validity
+
+    rows = []
+    latencies = []
+    for q in eval_set.questions:
+        started = time.perf_counter()
+        answer = service.ask(q.question, history=q.history, backend=backend)
+        latencies.append(time.perf_counter() - started)
+        valid, total = citation_validity(answer.text, [hit.chunk.text for hit in answer.sources])
+        rows.append(
+            {
+                "id": q.id,
+                "out_of_scope": q.out_of_scope,
+                "refused": answer.refused,
+                "reason": answer.coverage.reason if answer.coverage else "",
+                "coverage": round(answer.coverage.coverage, 3) if answer.coverage else None,
+                "best_dense": round(answer.coverage.best_dense, 3) if answer.coverage else None,
+                "valid_citations": valid,
+                "citations": total,
+                "figure": q.figure,
+                "figure_found": bool(q.figure) and squash(q.figure) in squash(answer.text),
+                "follow_up": bool(q.history),
+                "evidence_found": (not q.out_of_scope) and q.found_in(answer.text),
+            }
+        )
+    oos = [r for r in rows if r["out_of_scope"]]
+    ins = [r for r in rows if not r["out_of_scope"]]
+    refused = [r for r in rows if r["refused"]]
+    with_figure = [r for r in ins if r["figure"]]
+    follow_ups = [r for r in ins if r["follow_up"]]
+    cited = sum(r["citations"] for r in rows)
+    latencies.sort()
+    return {
+        "n": len(rows),
+        "refusal_recall": sum(r["refused"] for r in oos) / len(oos) if oos else 1.0,  # out-of-scope refused
+        "refusal_precision": sum(r["out_of_scope"] for r in refused) / len(refused) if refused else 1.0,
+        "false_refusal_rate": sum(r["refused"] for r in ins) / len(ins) if ins else 0.0,
+        "citation_validity": sum(r["valid_citations"] for r in rows) / cited if cited else 1.0,
+        "figure_exact": sum(r["figure_found"] for r in with_figure) / len(with_figure) if with_figure else None,
+        "follow_up_evidence": sum(r["evidence_found"] for r in follow_ups) / len(follow_ups) if follow_ups else None,
+        "answer_evidence": sum(r["evidence_found"] for r in ins) / len(ins) if ins else None,
+        "latency_p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0.0,
+        "latency_p95_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0,
+        "rows": rows,
+    }
+
+
+def format_answer_table(name: str, m: dict, backend: str) -> str:
+    def pct(value):
+        return "n/a" if value is None else f"{value:.3f}"
+
+    lines = [
+        f"## {name}: answers ({m['n']} questions, backend {backend})",
+        "",
+        "| refusal recall (OOS refused) | refusal precision | false refusals (in-scope) | citation validity | exact figure | follow-up evidence | answer evidence | ask p50 / p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {pct(m['refusal_recall'])} | {pct(m['refusal_precision'])} | {pct(m['false_refusal_rate'])} | "
+        f"{pct(m['citation_validity'])} | {pct(m['figure_exact'])} | {pct(m['follow_up_evidence'])} | "
+        f"{pct(m['answer_evidence'])} | {m['latency_p50_ms']:.0f} / {m['latency_p95_ms']:.0f} |",
+    ]
+    wrong = [r["id"] for r in m["rows"] if r["refused"] != r["out_of_scope"]]
+    if wrong:
+        lines.append(f"\nwrong refusal decisions: {', '.join(wrong)}")
+    missing = [r["id"] for r in m["rows"] if r["figure"] and not r["figure_found"] and not r["out_of_scope"]]
+    if missing:
+        lines.append(f"figure missing: {', '.join(missing)}")
+    return "\n".join(lines)

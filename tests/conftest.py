@@ -117,6 +117,68 @@ def encrypt_pdf(source: Path, target: Path, user_password: str, owner_password: 
     return target
 
 
+def make_wrapped_pdf(
+    path: Path,
+    paragraphs: list[str],
+    *,
+    width: int = 24,
+    lines_per_page: int = 14,
+    page_numbers: bool = True,
+    **options,
+) -> list[int]:
+    """Set paragraphs at a fixed measure, ``lines_per_page`` lines a page, like a printed document.
+
+    Lines break every ``width`` characters, mid-word; a paragraph may run over a
+    page break.  With ``page_numbers`` each page ends with a `— n —` footer.
+    Returns the page (from 1) on which each paragraph starts.
+    """
+    pages: list[list[str]] = [[]]
+    starts: list[int] = []
+    for paragraph in paragraphs:
+        for index, line in enumerate(wrap_text(paragraph, width)):
+            if len(pages[-1]) == lines_per_page:
+                pages.append([])
+            if index == 0:
+                starts.append(len(pages))
+            pages[-1].append(line)
+    if page_numbers:
+        pages = [lines + ["", f"— {number} —"] for number, lines in enumerate(pages, start=1)]
+    make_pdf(path, pages, **options)
+    return starts
+
+
+# A fictional regulation: two chapters over three, eight articles, set over several pages.
+REGULATION_TITLE = "示范市就业见习管理办法"
+REGULATION = [
+    ("第一章 总则", None),
+    ("第一条 为规范示范市就业见习工作,帮助离校未就业高校毕业生积累工作经验,根据有关规定,结合本市实际,制定本办法。", "第一章 总则"),
+    ("第二条 本办法所称就业见习,是指组织见习人员到经认定的见习单位进行岗位实践,由见习单位提供见习岗位和带教指导。", "第一章 总则"),
+    ("第三条 示范市人力资源和社会保障局负责全市就业见习工作的统筹规划、见习单位认定和监督管理。", "第一章 总则"),
+    ("第二章 见习对象", None),
+    ("第四条 离校两年内未就业的高校毕业生和十六至二十四周岁的登记失业青年,可以申请参加就业见习。", "第二章 见习对象"),
+    ("第五条 每名见习人员在本市只能享受一次见习补贴,见习期限一般为三至十二个月,具体期限由见习协议约定。", "第二章 见习对象"),
+    ("第三章 见习单位与补贴", None),
+    ("第六条 见习单位应当依法登记并正常经营一年以上,能够提供不少于三个见习岗位,并为见习人员配备带教老师。", "第三章 见习单位与补贴"),
+    ("第七条 见习单位按每人每月一千八百元的标准申领见习补贴,并为见习人员购买人身意外伤害保险。", "第三章 见习单位与补贴"),
+    ("第八条 本办法自2099年1月1日起施行,由示范市人力资源和社会保障局负责解释。", "第三章 见习单位与补贴"),
+]
+
+
+def make_regulation_pdf(path: Path, **options) -> dict[str, tuple[str, int, str]]:
+    """Write the fictional regulation as a wrapped, paginated PDF.
+
+    Returns, per article (`第四条`), its expected (section path, first page, full text).
+    """
+    paragraphs = [REGULATION_TITLE] + [text for text, _ in REGULATION]
+    starts = make_wrapped_pdf(path, paragraphs, **options)
+    expected = {}
+    for (text, chapter), page in zip(REGULATION, starts[1:]):
+        if chapter is not None:
+            article = text.split(" ", 1)[0]
+            expected[article] = (f"{chapter} > {article}", page, text)
+    return expected
+
+
 # ---------------------------------------------------------------- DOCX
 
 

@@ -88,15 +88,20 @@ class AnswerChain:
         return first_line
 
     def _refusal(self, question: str, standalone: str, coverage: Coverage) -> str:
-        missing = ""
-        if coverage.missing_places:
+        if coverage.reason == "other_domain":
+            missing = f"(这属于“{coverage.other_domain}”方面的问题,不在已收录的就业政策文件范围内)"
+        elif coverage.reason == "solicitation":
+            missing = "(本助手只依据政策文件答疑,不提供代写、代办等服务)"
+        elif coverage.missing_places:
             missing = f"(文件未涉及“{'、'.join(coverage.missing_places)}”)"
         elif coverage.reason == "no_figure":
-            missing = "(文件提到了相关政策,但没有写明具体的金额、比例或期限)"
+            missing = "(文件提到了相关内容,但没有写明具体的金额、比例或期限)"
         elif coverage.missing_terms:
             missing = f"(文件中没有出现“{'、'.join(coverage.missing_terms[:3])}”)"
-        looked_for = f"与“{standalone}”有关的规定"
-        return self.prompts.refusal.format(missing=missing, looked_for=looked_for)
+        else:
+            missing = ""
+        text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{standalone}”有关的规定")
+        return f"{text}\n{coverage.referral}。" if coverage.referral else text
 
     def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
         chosen = select_sentences(

@@ -74,7 +74,8 @@ def citation_validity(text: str, source_texts: list[str]) -> tuple[int, int]:
     """(valid, total) cited sentences: valid when a cited source contains the sentence itself."""
     valid = total = 0
     squashed_sources = [squash(s) for s in source_texts]
-    for sentence in split_sentences(text):
+    sentences = [s for line in text.split("\n") for s in split_sentences(line)]
+    for sentence in sentences:
         refs = [int(n) for n in MARKER.findall(sentence) if 1 <= int(n) <= len(source_texts)]
         if not refs:
             continue

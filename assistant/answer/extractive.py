@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.ingest.clean import split_sentences
 from assistant.retrieve.hybrid import RetrievedChunk
-from assistant.retrieve.threshold import FIGURE, Coverage, _rarity, content_words
+from assistant.retrieve.threshold import FIGURE, Coverage, content_words, rarity
 
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]+\)|[①-⑳]|[一二三四五六七八九十]+是)")
 MIN_SENTENCE = 8
@@ -59,7 +59,7 @@ def select_sentences(
     question: str, hits: list[RetrievedChunk], coverage: Coverage, embeddings, max_sentences: int
 ) -> list[Candidate]:
     words = content_words(question)
-    total = sum(_rarity(w) for w, _ in words) or 1.0
+    total = sum(rarity(w) for w, _ in words) or 1.0
     candidates: list[Candidate] = []
     for hit in hits:
         for position, unit in enumerate(_units(hit.chunk.text)):
@@ -73,7 +73,7 @@ def select_sentences(
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     similarity = vectors[:-1] @ vectors[-1]
     for candidate, dense in zip(candidates, similarity):
-        lexical = sum(_rarity(w) for w, _ in words if w in candidate.text) / total
+        lexical = sum(rarity(w) for w, _ in words if w in candidate.text) / total
         figure = 0.15 if coverage.asks_amount and FIGURE.search(candidate.text) else 0.0
         candidate.score = 0.5 * lexical + 0.5 * float(dense) + figure + 0.05 / candidate.source_rank
     best = max(c.score for c in candidates)

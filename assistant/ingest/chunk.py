@@ -41,6 +41,8 @@ class _Block:
     section: tuple[str, ...]
     kind: str  # text / article / qa / heading
     paragraphs: list[Paragraph] = field(default_factory=list)
+    # one id per heading on the path: two headings with the same words are still two sections
+    ids: tuple[int, ...] = ()
 
 
 def _heading_level(text: str) -> int | None:
@@ -61,31 +63,39 @@ def _is_heading_only(text: str) -> bool:
 
 
 def structure(paragraphs: list[Paragraph]) -> list[_Block]:
-    """Group paragraphs into blocks under a section path."""
-    stack: list[tuple[int, str]] = []
+    """Group paragraphs into blocks under a section path.
+
+    A heading on a line of its own becomes a ``heading`` block; ``chunk_document``
+    decides whether the section paths below it carry its words or it stays body text.
+    """
+    stack: list[tuple[int, str, int]] = []
     blocks: list[_Block] = []
     unit: _Block | None = None  # an open article or Q&A pair absorbs its sub-items
+    counter = iter(range(1, 1 << 62))
 
     def path() -> tuple[str, ...]:
-        return tuple(label for _, label in stack)
+        return tuple(label for _, label, _ in stack)
+
+    def ids() -> tuple[int, ...]:
+        return tuple(uid for _, _, uid in stack)
 
     def push(level: int, label: str) -> None:
         while stack and stack[-1][0] >= level:
             stack.pop()
-        stack.append((level, label))
+        stack.append((level, label, next(counter)))
 
     for paragraph in paragraphs:
         text = paragraph.text
         level = _heading_level(text)
         if _ARTICLE.match(text):
             push(ARTICLE_LEVEL, _ARTICLE.match(text).group(0))
-            unit = _Block(path(), "article", [paragraph])
+            unit = _Block(path(), "article", [paragraph], ids())
             blocks.append(unit)
             continue
         if _QUESTION.match(text):
             while stack and stack[-1][0] >= ARTICLE_LEVEL:
                 stack.pop()
-            unit = _Block(path() + (_label(_QUESTION.sub("问:", text)),), "qa", [paragraph])
+            unit = _Block(path() + (_label(_QUESTION.sub("问:", text)),), "qa", [paragraph], ids() + (next(counter),))
             blocks.append(unit)
             continue
         if unit is not None and (level is None or level > 4 or _ANSWER.match(text)):
@@ -98,25 +108,39 @@ def structure(paragraphs: list[Paragraph]) -> list[_Block]:
             unit = None
             push(level, _label(text))
             if _is_heading_only(text):
-                blocks.append(_Block(path(), "heading", [paragraph]))
+                blocks.append(_Block(path(), "heading", [paragraph], ids()))
                 continue
         unit = None
-        if blocks and blocks[-1].kind == "text" and blocks[-1].section == path():
+        if blocks and blocks[-1].kind == "text" and blocks[-1].ids == ids():
             blocks[-1].paragraphs.append(paragraph)
         else:
-            blocks.append(_Block(path(), "text", [paragraph]))
-    return _fold_bare_headings(blocks)
+            blocks.append(_Block(path(), "text", [paragraph], ids()))
+    return blocks
 
 
-def _fold_bare_headings(blocks: list[_Block]) -> list[_Block]:
-    """A heading line is kept as body only when nothing below it carries it in a section path."""
-    kept = []
+def _fold_bare_headings(blocks: list[_Block], shown: list[str]) -> list[_Block]:
+    """Drop a heading line from the body when every block below it shows it in its section.
+
+    ``shown`` is each block's section as it will be printed (possibly shortened).
+    A heading whose words would not all be shown (a long label, a path cut to fit
+    the cap) stays body text, at the top of its own section.
+    """
+    kept: list[_Block] = []
     for index, block in enumerate(blocks):
         if block.kind == "heading":
-            following = blocks[index + 1] if index + 1 < len(blocks) else None
-            if following is not None and following.section[: len(block.section)] == block.section:
+            text = block.paragraphs[0].text
+            label = block.section[-1] if block.section else ""
+            below = index + 1  # the blocks under this heading follow it, up to the first one outside
+            while below < len(blocks) and blocks[below].ids[: len(block.ids)] == block.ids:
+                below += 1
+            whole = label in (text, text.rstrip("?!?!"))
+            if below > index + 1 and whole and all(label in shown[j] for j in range(index + 1, below)):
                 continue
             block.kind = "text"
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if following is not None and following.kind == "text" and following.ids == block.ids:
+                following.paragraphs.insert(0, block.paragraphs[0])
+                continue
         kept.append(block)
     return kept
 
@@ -186,8 +210,11 @@ def chunk_document(doc: DocumentMeta, paragraphs: list[Paragraph], max_chars: in
     title = doc.title if len(doc.title) <= MAX_TITLE_IN_HEADER else doc.title[: MAX_TITLE_IN_HEADER - 1] + "…"
     header_doc = DocumentMeta(**{**doc.__dict__, "title": title})
     chunks: list[Chunk] = []
-    for block in structure(paragraphs):
-        section = _section_text(block.section, max(20, max_chars // 4))
+    section_budget = max(20, max_chars // 4)
+    blocks = structure(paragraphs)
+    blocks = _fold_bare_headings(blocks, [_section_text(b.section, section_budget) for b in blocks])
+    for block in blocks:
+        section = _section_text(block.section, section_budget)
         budget = max_chars - len(chunk_header(title, section)) - 1
         for text, page in _pack_with_pages(block.paragraphs, budget):
             ordinal = len(chunks)

@@ -11,6 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from assistant.ingest.clean import _word_freq, fold_width, parse_byline, to_simplified
 from assistant.ingest.models import IngestError, LoadedDocument, Page
 from assistant.settings import IngestSettings
 
@@ -93,6 +94,12 @@ def decode_text(data: bytes) -> str:
             continue
         candidates.append((*_reading_scores(text), encoding, text))
     if not candidates:
+        # a stray byte or a file cut mid-character: accept a reading with a few bad characters
+        for encoding in ("gb18030", "big5"):
+            text = data.decode(encoding, errors="replace")
+            if text.count("\ufffd") <= max(2, len(text) // 100):
+                candidates.append((*_reading_scores(text), encoding, text))
+    if not candidates:
         raise IngestError(
             "unknown_encoding",
             "无法识别文本编码(支持 UTF-8、GBK/GB18030、Big5)",
@@ -101,8 +108,9 @@ def decode_text(data: bytes) -> str:
     # Big5 bytes often decode as GB18030 too, into rare but valid characters: prefer
     # the reading whose characters form dictionary words, then the more common characters.
     candidates.sort(key=lambda c: (c[0] + c[1], c[0]), reverse=True)
-    score, _, _, text = candidates[0]
-    if score < 0.5:
+    score, coverage, _, text = candidates[0]
+    # random bytes in the GB2312 range decode to common characters that never form words
+    if score < 0.5 or (coverage < 0.15 and sum(ord(c) > 127 for c in text[:20000]) >= 50):
         raise IngestError("binary", "文件内容无法解码为文字,可能不是文本文件", "content does not decode to text")
     return text
 
@@ -141,8 +149,6 @@ def _reading_scores(text: str, sample: int = 20000) -> tuple[float, float]:
     Traditional characters are rare in the frequency model, so a correct Big5
     reading is only recognised after conversion to simplified.
     """
-    from assistant.ingest.clean import to_simplified
-
     simplified = to_simplified(text[:sample])
     return _plausibility(simplified), _word_coverage(simplified)
 
@@ -152,8 +158,6 @@ def _word_coverage(simplified: str) -> float:
 
     A wrong decoding yields kana, private-use and rare characters that form no words.
     """
-    from assistant.ingest.clean import _word_freq
-
     freq = _word_freq()
     letters = [
         i
@@ -318,12 +322,11 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     from bs4 import BeautifulSoup
 
     raw = _decode_html(data)
-    depth = _max_tag_depth(raw)
-    if depth > caps.max_html_depth:
+    if _max_tag_depth(raw, caps.max_html_depth) > caps.max_html_depth:
         raise IngestError(
             "html_too_deep",
-            f"HTML 嵌套层级过深({depth} 层),已拒绝",
-            f"HTML nested too deeply ({depth} levels); refused",
+            f"HTML 嵌套层级过深(超过 {caps.max_html_depth} 层),已拒绝",
+            f"HTML nested too deeply (more than {caps.max_html_depth} levels); refused",
         )
     try:
         soup = BeautifulSoup(raw, "lxml")
@@ -331,7 +334,8 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
         raise IngestError("html_too_deep", "HTML 嵌套层级过深,已拒绝", "HTML nested too deeply") from exc
     title = None
     if soup.title and soup.title.string:
-        title = re.split(r"\s*[_|\-–—]\s*", soup.title.string.strip())[0].strip() or None
+        # `正文标题_栏目_网站名` / `标题 - 网站名`; a hyphen inside the title (`2099-2100年`) stays
+        title = re.split(r"\s*[_|丨]\s*|\s+[-–—]+\s+", soup.title.string.strip())[0].strip() or None
     h1 = soup.find("h1")
     if h1 and h1.get_text(strip=True):
         title = h1.get_text(" ", strip=True)
@@ -344,14 +348,47 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
         if attrs and _BOILERPLATE_ATTR.search(attrs) and not _CONTENT_ATTR.search(attrs):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or _densest_block(soup) or soup.body or soup
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before("\n")
-        block.insert_after("\n")
-    text = root.get_text()
-    text = "\n".join(line.strip() for line in text.splitlines())
+    lines = [line.strip() for line in _block_text(root).splitlines()]
+    # The byline (记者/责任编辑/来源) often sits just outside the article body: keep it,
+    # for the cleaner to read as metadata and drop from the text.
+    inside = set(lines)
+    bylines = [
+        line
+        for line in (raw.strip() for raw in _block_text(soup.body or soup).splitlines())
+        if line and line not in inside and parse_byline(fold_width(line)) is not None
+    ]
+    text = "\n".join([*dict.fromkeys(bylines), *lines])
     return LoadedDocument(source=source, pages=[Page(text)], title_hint=title)
+
+
+def _block_text(root) -> str:
+    """The text under ``root`` with a line break around every block element and at `<br>`.
+
+    Iterative and read-only: no recursion on deep trees, no quadratic tree edits on long ones.
+    """
+    from bs4 import NavigableString, Tag
+    from bs4.element import PreformattedString
+
+    parts: list[str] = []
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if isinstance(node, Tag):
+            block = node.name in _BLOCK_TAGS
+            if leaving:
+                if block:
+                    parts.append("\n")
+                continue
+            if node.name == "br":
+                parts.append("\n")
+                continue
+            if block:
+                parts.append("\n")
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            parts.append(str(node))
+    return "".join(parts)
 
 
 def _decode_html(data: bytes) -> str:
@@ -368,19 +405,72 @@ def _decode_html(data: bytes) -> str:
     return decode_text(data)
 
 
-def _max_tag_depth(html: str) -> int:
-    """Cheap nesting estimate on raw tags, before any parser recurses into it."""
-    depth = peak = 0
-    void = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "wbr", "source"}
-    for match in re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>", html):
+_VOID_TAGS = frozenset(
+    {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "wbr", "source", "param", "track", "embed", "keygen"}
+)
+_SCOPE_TAGS = frozenset({"html", "body", "table", "td", "th", "caption", "button", "object", "marquee", "template"})
+_CLOSES_P = frozenset(
+    {"address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "fieldset",
+     "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "main",
+     "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul", "li", "dd", "dt"}
+)
+# An opening tag closes a still-open element whose end tag HTML lets authors omit
+# (`<p>a<p>b`, `<li>`, `<td>`): (tags it closes, tags that bound the search).
+_TABLE = {"table", "html", "template"}
+_IMPLIED_END = {
+    "p": ({"p"}, _SCOPE_TAGS),
+    "li": ({"li"}, {"ul", "ol", "menu"} | _SCOPE_TAGS),
+    "dt": ({"dt", "dd"}, {"dl"} | _SCOPE_TAGS),
+    "dd": ({"dt", "dd"}, {"dl"} | _SCOPE_TAGS),
+    "td": ({"td", "th"}, {"tr"} | _TABLE),
+    "th": ({"td", "th"}, {"tr"} | _TABLE),
+    "tr": ({"tr"}, {"thead", "tbody", "tfoot"} | _TABLE),
+    "thead": ({"thead", "tbody", "tfoot"}, _TABLE),
+    "tbody": ({"thead", "tbody", "tfoot"}, _TABLE),
+    "tfoot": ({"thead", "tbody", "tfoot"}, _TABLE),
+    "option": ({"option"}, {"select", "datalist", "optgroup"} | _SCOPE_TAGS),
+    "optgroup": ({"optgroup", "option"}, {"select"} | _SCOPE_TAGS),
+    "rt": ({"rt", "rp"}, {"ruby"} | _SCOPE_TAGS),
+    "rp": ({"rt", "rp"}, {"ruby"} | _SCOPE_TAGS),
+}
+_RAW_TEXT = re.compile(r"<!--.*?(-->|$)|<(script|style|textarea|title)\b[^>]*>.*?(</\2\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+
+
+def _max_tag_depth(html: str, limit: int) -> int:
+    """Nesting depth of the raw tags, before any parser recurses into them.
+
+    Follows HTML's omitted end tags, so a page of unclosed `<p>` or `<li>` is
+    flat, as a browser sees it.  Stops counting once ``limit`` is passed.
+    """
+    html = _RAW_TEXT.sub(" ", html)
+    stack: list[str] = []
+    peak = 0
+
+    def close(names: set[str], bounds: set[str]) -> None:
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] in names:
+                del stack[i:]
+                return
+            if stack[i] in bounds:
+                return
+
+    for match in _TAG.finditer(html):
         closing, name, self_closing = match.groups()
-        if name.lower() in void or self_closing:
+        name = name.lower()
+        if name in _VOID_TAGS or self_closing:
             continue
         if closing:
-            depth = max(depth - 1, 0)
-        else:
-            depth += 1
-            peak = max(peak, depth)
+            close({name}, set())  # a stray end tag with no open element is ignored
+            continue
+        if name in _CLOSES_P:
+            close(*_IMPLIED_END["p"])
+        if name in _IMPLIED_END:
+            close(*_IMPLIED_END[name])
+        stack.append(name)
+        peak = max(peak, len(stack))
+        if peak > limit:
+            break
     return peak
 
 

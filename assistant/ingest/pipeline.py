@@ -11,7 +11,7 @@ from assistant.ingest.chunk import chunk_document
 from assistant.ingest.clean import CleanedDocument, clean_pages
 from assistant.ingest.loaders import load_file
 from assistant.ingest.metadata import detect_doc_type, detect_facts, detect_title
-from assistant.ingest.models import Chunk, DocumentMeta, IngestError
+from assistant.ingest.models import Chunk, DocumentMeta, IngestError, LoadedDocument
 from assistant.settings import IngestSettings
 
 
@@ -63,20 +63,30 @@ def _hidden(relative: Path) -> bool:
 def process_file(source_file: SourceFile, caps: IngestSettings, content_hash: str | None = None) -> ProcessedFile:
     """Load, clean and chunk one file. Raises IngestError with a reason on bad input."""
     loaded = load_file(source_file.path, source_file.source, caps)
-    cleaned = clean_pages(loaded.pages, from_pdf=source_file.path.suffix.lower() == ".pdf")
+    return process_loaded(
+        loaded,
+        caps,
+        content_hash or file_hash(source_file.path),
+        from_pdf=source_file.path.suffix.lower() == ".pdf",
+    )
+
+
+def process_loaded(loaded: LoadedDocument, caps: IngestSettings, content_hash: str, from_pdf: bool = False) -> ProcessedFile:
+    """Clean, describe and chunk text already loaded from a file."""
+    cleaned = clean_pages(loaded.pages, from_pdf=from_pdf)
     if not cleaned.paragraphs:
         raise IngestError("no_text", "清洗后没有剩余的正文内容", "no document text left after cleaning")
-    title, title_is_first = detect_title(cleaned.paragraphs, loaded.title_hint, source_file.source)
+    title, title_is_first = detect_title(cleaned.paragraphs, loaded.title_hint, loaded.source)
     body = cleaned.paragraphs
     if title_is_first and len(body) > 1:
         position = next(i for i, p in enumerate(body[:4]) if p.text == title)
         body = body[:position] + body[position + 1 :]
     facts = detect_facts(title, cleaned.paragraphs, cleaned.meta)
     doc = DocumentMeta(
-        doc_id=doc_id_for(source_file.source),
+        doc_id=doc_id_for(loaded.source),
         title=title,
-        source=source_file.source,
-        content_hash=content_hash or file_hash(source_file.path),
+        source=loaded.source,
+        content_hash=content_hash,
         doc_type=detect_doc_type(title, cleaned.paragraphs, cleaned.meta, facts["doc_number"]),
         reporter=cleaned.meta.get("reporter", ""),
         editor=cleaned.meta.get("editor", ""),

@@ -1,15 +1,19 @@
 """Does the retrieved evidence cover the question?  The refusal gate.
 
 Retrieval always returns *something*; this decides whether it is an answer.
-Three signals, thresholds in settings and tuned on the eval sets (see
-docs/refusal.md):
+The checks, in order (thresholds in settings, tuned on the eval sets with
+scripts/tune_refusal.py; see docs/refusal.md):
 
-* coverage: the share of the question's content words, weighted by how rare
-  they are in everyday Chinese, that occur in the top chunks (a question about
-  住房公积金 or 天气 scores low on an employment corpus);
-* places: a place the question names (北京, 上海市) must appear in the evidence;
-* amounts: a question asking 多少/几个月/比例 needs a figure in the evidence,
-  otherwise the documents do not state it and guessing one is the worst failure.
+* other office: the question is about a neighbouring topic (公积金, 个税, 医保,
+  落户 …, assistant/data/other_domains.yaml) that the evidence never mentions;
+* solicitation: the question asks for ghost-writing or paid services;
+* place: a place the question names (北京, 上海市) is absent from the evidence;
+* specific term: a rare content noun of the question (技师, 缴费基数) occurs
+  nowhere in the evidence, and the best dense similarity is not high;
+* amount: the question asks 多少/几个月/比例 and the sentences that match it
+  carry no figure, so the documents do not state one;
+* coverage: too little of the question's content (weighted by rarity in
+  everyday Chinese) occurs in the evidence, and the dense similarity is low.
 """
 
 from __future__ import annotations
@@ -20,16 +24,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.evaluation import squash
+import yaml
+
 from assistant.index.tokenize import stopwords
+from assistant.ingest.clean import _matches
 from assistant.retrieve.hybrid import RetrievalResult
+from assistant.retrieve.query import synonyms
 from assistant.settings import AnswerSettings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 AMOUNT_QUESTION = re.compile(
-    r"(多少|几[个月年天岁次倍%万元]|几成|金额|额度|比例|百分之|标准是|标准为|期限|多久|多长时间|上限|最高.{0,4}(多少|能|可以)|最多|最长|最低.{0,4}多少|几岁)"
+    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准是|标准为|期限|多久|多长时间|上限|最多|最长|最短|几岁|哪天|几号)"
 )
-FIGURE = re.compile(r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元))")
+FIGURE = re.compile(
+    r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)"
+    r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天))"
+)
+_NOUN_FLAGS = ("n", "nz", "nt", "nr", "vn", "l", "j", "eng", "x")
 
 
 @dataclass
@@ -41,13 +52,20 @@ class Coverage:
     missing_places: list[str] = field(default_factory=list)
     asks_amount: bool = False
     has_figure: bool = True
-    reason: str = ""  # "" when covered; else low_coverage / low_similarity / place / no_figure / no_results
+    other_domain: str = ""
+    referral: str = ""
+    reason: str = ""  # "" when covered; else other_domain / solicitation / place / specific_term / no_figure / low_coverage / no_results
 
 
 @lru_cache(maxsize=1)
 def generic_terms() -> frozenset[str]:
     lines = (DATA_DIR / "generic_terms.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def other_domains() -> dict[str, dict]:
+    return yaml.safe_load((DATA_DIR / "other_domains.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +77,8 @@ def _posseg():
     return jieba.posseg.POSTokenizer(_tokenizer())
 
 
-@lru_cache(maxsize=4096)
-def _rarity(word: str) -> float:
+@lru_cache(maxsize=8192)
+def rarity(word: str) -> float:
     """-log frequency of the word in jieba's general dictionary: rare words weigh more."""
     from assistant.index.tokenize import _tokenizer
 
@@ -83,26 +101,86 @@ def content_words(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def assess(result: RetrievalResult, settings: AnswerSettings, evidence_chunks: int = 3) -> Coverage:
+def _present(word: str, evidence: str) -> bool:
+    """The word, its policy-term synonym, or (for 3+ characters) a two-character part of it occurs."""
+    if word in evidence or synonyms().get(word, "\0") in evidence:
+        return True
+    return len(word) >= 3 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
+
+
+def _other_domain(question: str, evidence: str) -> tuple[str, str]:
+    for name, spec in other_domains().items():
+        terms = spec.get("terms", [])
+        if any(t in question for t in terms) and not any(t in evidence for t in terms):
+            return name, spec.get("referral", "")
+    return "", ""
+
+
+@dataclass
+class Signals:
+    """What the gate looks at, computed once per retrieval (the tuning script reuses them)."""
+
+    coverage: float
+    best_dense: float
+    missing: list[str]
+    places: list[str]
+    missing_nouns: list[tuple[str, float]]  # (word, rarity)
+    asks_amount: bool
+    has_figure: bool
+    other_domain: str
+    referral: str
+    solicitation: bool
+
+
+def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
+    from assistant.evaluation import squash
+
+    top = result.chunks[:evidence_chunks]
+    evidence = squash("\n".join(hit.chunk.indexed_text for hit in top))
+    question = result.query.normalized
+    words = content_words(question)
+    total = sum(rarity(w) for w, _ in words)
+    missing = [w for w, _ in words if not _present(w, evidence)]
+    coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
+    domain, referral = _other_domain(question, evidence)
+    return Signals(
+        coverage=coverage,
+        best_dense=result.best_dense,
+        missing=missing,
+        places=[w for w, flag in words if flag == "ns" and w in missing],
+        missing_nouns=[(w, rarity(w)) for w, flag in words if w in missing and flag.startswith(_NOUN_FLAGS)],
+        asks_amount=bool(AMOUNT_QUESTION.search(question)),
+        has_figure=bool(FIGURE.search("\n".join(hit.chunk.text for hit in top))),
+        other_domain=domain,
+        referral=referral,
+        solicitation=_matches("solicitation", question),
+    )
+
+
+def decide(sig: Signals, settings: AnswerSettings) -> str:
+    """The refusal reason, or '' when the evidence covers the question."""
+    if sig.other_domain:
+        return "other_domain"
+    if sig.solicitation:
+        return "solicitation"
+    if sig.places:
+        return "place"
+    specific = [w for w, r in sig.missing_nouns if r >= settings.refusal_specific_rarity]
+    if specific and sig.best_dense < settings.refusal_specific_max_dense:
+        return "specific_term"
+    if sig.asks_amount and not sig.has_figure:
+        return "no_figure"
+    if sig.coverage < settings.refusal_min_coverage and sig.best_dense < settings.refusal_min_dense:
+        return "low_coverage"
+    return ""
+
+
+def assess(result: RetrievalResult, settings: AnswerSettings) -> Coverage:
     if not result.chunks:
         return Coverage(False, 0.0, 0.0, reason="no_results")
-    evidence = squash("\n".join(hit.chunk.indexed_text for hit in result.chunks[:evidence_chunks]))
-    words = content_words(result.query.dense_text)
-    total = sum(_rarity(w) for w, _ in words)
-    present = [w for w, _ in words if w in evidence]
-    missing = [w for w, _ in words if w not in evidence]
-    coverage = (sum(_rarity(w) for w in present) / total) if total else 1.0
-    places = [w for w, flag in words if flag == "ns" and w not in evidence]
-    asks_amount = bool(AMOUNT_QUESTION.search(result.query.normalized))
-    has_figure = bool(FIGURE.search("\n".join(hit.chunk.text for hit in result.chunks[:evidence_chunks])))
-
-    reason = ""
-    if places:
-        reason = "place"
-    elif coverage < settings.refusal_min_coverage:
-        reason = "low_coverage"
-    elif result.best_dense < settings.refusal_min_dense:
-        reason = "low_similarity"
-    elif asks_amount and not has_figure:
-        reason = "no_figure"
-    return Coverage(not reason, coverage, result.best_dense, missing, places, asks_amount, has_figure, reason)
+    sig = signals(result)
+    reason = decide(sig, settings)
+    return Coverage(
+        not reason, sig.coverage, sig.best_dense, sig.missing, sig.places, sig.asks_amount, sig.has_figure,
+        sig.other_domain, sig.referral, reason,
+    )
