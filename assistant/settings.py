@@ -78,10 +78,8 @@ class AnswerSettings(BaseModel):
     max_sentences: int = 4
     max_context_chunks: int = 5
     # refusal gate (assistant/retrieve/threshold.py), tuned by scripts/tune_refusal.py
-    refusal_min_coverage: float = 0.3
-    refusal_min_dense: float = 0.3
-    refusal_specific_rarity: float = 11.0
-    refusal_specific_max_dense: float = 0.5
+    refusal_min_coverage: float = 0.25
+    refusal_min_dense: float = 0.2
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
     openai_api_key: str = "not-needed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--index-dir")
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--show", help='JSON of thresholds whose wrong decisions to list, e.g. {"refusal_min_dense": 0.2}')
     args = parser.parse_args()
     if args.index_dir:
         os.environ["ASSISTANT_PATHS__INDEX_DIR"] = args.index_dir
@@ -44,9 +46,7 @@ def main() -> int:
 
     grid = {
         "refusal_min_coverage": [0.0, 0.2, 0.3, 0.4, 0.5],
-        "refusal_min_dense": [0.0, 0.15, 0.2, 0.25, 0.3],
-        "refusal_specific_rarity": [10.0, 11.0, 11.5, 12.0, 12.5, 13.0, 13.5, 99.0],
-        "refusal_specific_max_dense": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0],
+        "refusal_min_dense": [0.0, 0.15, 0.2, 0.25, 0.3, 0.35],
     }
     rows = []
     for values in itertools.product(*grid.values()):
@@ -61,13 +61,15 @@ def main() -> int:
         marks = ("✓" if recall >= 0.9 else "✗") + ("✓" if false_rate <= 0.05 else "✗")
         print(f"{marks} OOS refused {recall:.3f}  in-scope refused {false_rate:.3f}  {values}")
     best = rows[0][3]
+    if args.show:
+        best = {**best, **json.loads(args.show)}
     answer = settings.answer.model_copy(update=best)
     print("\nwrong decisions at the best setting:")
     for o, sig, name, qid, question in cases:
         reason = decide(sig, answer)
         if (reason != "") != o:
             print(f"  {qid:<16} {'OOS' if o else 'in '} reason={reason or '-':<14} cov={sig.coverage:.2f} "
-                  f"dense={sig.best_dense:.2f} nouns={sig.missing_nouns} q={question}")
+                  f"dense={sig.best_dense:.2f} missing={sig.missing} amount_term={sig.amount_term!r} q={question}")
     return 0
 
 

@@ -257,9 +257,14 @@ def _matches(kind: str, text: str) -> bool:
     return any(p.search(text) for p in _patterns()[kind])
 
 
+# A byline key at the start of the line or after a separator, then a colon or a space.
 _BYLINE_PART = re.compile(
-    r"(?P<key>本报记者|记者|通讯员|实习生|责任编辑|责编|编辑|审核|审校|校对|来源|稿源|发布时间|发布日期|作者)\s*[::]?\s*(?P<value>[^\s|丨]+)"
+    r"(?:^|(?<=[\s|丨,,;;(\[【]))"
+    r"(?P<key>本报记者|记者|通讯员|实习生|责任编辑|责编|编辑|审核|审校|校对|来源|稿源|发布时间|发布日期|作者)"
+    r"(?P<sep>\s*[::]\s*|\s+)?"
 )
+_PERSON_NAME = re.compile(r"[\u4e00-\u9fff·]{2,5}|[A-Za-z][A-Za-z .\-]{1,30}")
+_BYLINE_DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}")
 _FONT_SIZE_WIDGET = re.compile(r"[【\[]?字[体号]\s*[::]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]?")
 _BYLINE_KEYS = {
     "本报记者": "reporter",
@@ -281,21 +286,45 @@ _BYLINE_KEYS = {
 
 
 def parse_byline(line: str) -> dict[str, str] | None:
-    """Metadata from a line made only of bylines (`记者 杨文  责任编辑:姚建`), else None."""
+    """Metadata from a line made only of bylines (`记者 杨文  责任编辑:姚建`), else None.
+
+    Each key needs a colon or a space before its value, except inside brackets
+    (`(记者王五 通讯员赵六)`): `记者从示范市人社局获悉,…` and `记者手记` are text.
+    People are names, a date is a date, a source is a short name.
+    """
     stripped = _FONT_SIZE_WIDGET.sub(" ", line).strip()
     stripped = re.sub(r"(?<=\d)\s+\d{1,2}:\d{2}(:\d{2})?", "", stripped)  # `2099-03-19 10:30`
     if not stripped or len(stripped) > 100:
         return None
-    parts = list(_BYLINE_PART.finditer(stripped))
-    if not parts or parts[0].start() > 1:
-        return None
-    leftover = _BYLINE_PART.sub("", stripped)
-    if re.sub(r"[\s|丨()()\[\]【】,,]", "", leftover):
+    bracketed = re.fullmatch(r"[((\[【]\s*(.*?)\s*[))\]】]", stripped)
+    inner = bracketed.group(1) if bracketed else stripped
+    parts = list(_BYLINE_PART.finditer(inner))
+    if not parts or parts[0].start() != 0:
         return None
     found: dict[str, str] = {}
-    for part in parts:
+    for index, part in enumerate(parts):
+        end = parts[index + 1].start() if index + 1 < len(parts) else len(inner)
+        value, *others = re.split(r"\s*[|丨]\s*", inner[part.end() : end].strip(" \t|丨,,;;"))
         key = _BYLINE_KEYS[part.group("key")]
-        found.setdefault(key, part.group("value").strip())
+        if not value or (not part.group("sep") and not bracketed):
+            return None
+        for other in others:  # `来源:示范市人社局 | 2099-03-19`
+            if not _BYLINE_DATE.match(other):
+                return None
+            found.setdefault("published", other)
+        if key in ("reporter", "editor"):
+            names = []
+            for name in re.split(r"\s*[、,,]\s*", value):
+                names += [name] if re.fullmatch(r"[A-Za-z][A-Za-z .\-]*", name) else name.split()
+            if not names or not all(_PERSON_NAME.fullmatch(n) for n in names):
+                return None
+            value = "、".join(names)
+        elif key == "published":
+            if not _BYLINE_DATE.match(value) or len(value) > 20:
+                return None
+        elif len(value) > 30 or re.search(r"[。;!?,,]", value):
+            return None
+        found.setdefault(key, value)
     return found
 
 

@@ -7,11 +7,11 @@ scripts/tune_refusal.py; see docs/refusal.md):
 * other office: the question is about a neighbouring topic (公积金, 个税, 医保,
   落户 …, assistant/data/other_domains.yaml) that the evidence never mentions;
 * solicitation: the question asks for ghost-writing or paid services;
-* place: a place the question names (北京, 上海市) is absent from the evidence;
-* specific term: a rare content noun of the question (技师, 缴费基数) occurs
-  nowhere in the evidence, and the best dense similarity is not high;
-* amount: the question asks 多少/几个月/比例 and the sentences that match it
-  carry no figure, so the documents do not state one;
+* place or year: a place (北京) or a year (2100年) the question names is absent
+  from the evidence;
+* amount: the question asks 多少/几个月/比例 about something (缴费基数, 担保费)
+  and no sentence of the evidence gives a figure for it, so the documents do
+  not state one;
 * coverage: too little of the question's content (weighted by rarity in
   everyday Chinese) occurs in the evidence, and the dense similarity is low.
 """
@@ -34,13 +34,15 @@ from assistant.settings import AnswerSettings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 AMOUNT_QUESTION = re.compile(
-    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准是|标准为|期限|多久|多长时间|上限|最多|最长|最短|几岁|哪天|几号)"
+    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准是|标准为|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号)"
 )
 FIGURE = re.compile(
     r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)"
     r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天))"
 )
-_NOUN_FLAGS = ("n", "nz", "nt", "nr", "vn", "l", "j", "eng", "x")
+_NOUN_FLAGS = ("n", "nz", "nt", "vn")
+_CLAUSE_END = re.compile(r"[,,。;;??!!]")
+_YEAR = re.compile(r"(?:19|20|21)\d{2}(?=年)")
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Coverage:
     has_figure: bool = True
     other_domain: str = ""
     referral: str = ""
-    reason: str = ""  # "" when covered; else other_domain / solicitation / place / specific_term / no_figure / low_coverage / no_results
+    reason: str = ""  # "" when covered; else other_domain / solicitation / place / year / no_figure / low_coverage / no_results
 
 
 @lru_cache(maxsize=1)
@@ -105,13 +107,14 @@ def _present(word: str, evidence: str) -> bool:
     """The word, its policy-term synonym, or (for 3+ characters) a two-character part of it occurs."""
     if word in evidence or synonyms().get(word, "\0") in evidence:
         return True
-    return len(word) >= 3 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
+    return len(word) >= 4 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
 
 
 def _other_domain(question: str, evidence: str) -> tuple[str, str]:
+    """The neighbouring office a question belongs to, when the evidence never uses the question's own term."""
     for name, spec in other_domains().items():
-        terms = spec.get("terms", [])
-        if any(t in question for t in terms) and not any(t in evidence for t in terms):
+        asked = [t for t in spec.get("terms", []) if t in question]
+        if asked and not any(t in evidence or synonyms().get(t, "\0") in evidence for t in asked):
             return name, spec.get("referral", "")
     return "", ""
 
@@ -124,9 +127,10 @@ class Signals:
     best_dense: float
     missing: list[str]
     places: list[str]
-    missing_nouns: list[tuple[str, float]]  # (word, rarity)
+    missing_years: list[str]
     asks_amount: bool
-    has_figure: bool
+    amount_term: str  # what the amount is asked about (the noun before 多少), '' when none
+    has_figure: bool  # some evidence sentence gives a figure for amount_term (or any figure, without one)
     other_domain: str
     referral: str
     solicitation: bool
@@ -143,18 +147,57 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     missing = [w for w, _ in words if not _present(w, evidence)]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
     domain, referral = _other_domain(question, evidence)
+    amount = AMOUNT_QUESTION.search(question)
+    term = _asked_about(question, amount.start()) if amount else ""
     return Signals(
         coverage=coverage,
         best_dense=result.best_dense,
         missing=missing,
         places=[w for w, flag in words if flag == "ns" and w in missing],
-        missing_nouns=[(w, rarity(w)) for w, flag in words if w in missing and flag.startswith(_NOUN_FLAGS)],
-        asks_amount=bool(AMOUNT_QUESTION.search(question)),
-        has_figure=bool(FIGURE.search("\n".join(hit.chunk.text for hit in top))),
+        missing_years=[y for y in _YEAR.findall(question) if y not in evidence],
+        asks_amount=amount is not None,
+        amount_term=term,
+        has_figure=_figure_for(term, top),
         other_domain=domain,
         referral=referral,
         solicitation=_matches("solicitation", question),
     )
+
+
+def _asked_about(question: str, amount_at: int) -> str:
+    """The last noun before the amount word, within its clause: 缴费基数是多少 -> 基数."""
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(question, 0, amount_at)), default=0)
+    term, offset = "", 0
+    for pair in _posseg().cut(question):
+        start, offset = offset, offset + len(pair.word)
+        if start < clause_start or offset > amount_at:
+            continue
+        if (
+            pair.flag.startswith(_NOUN_FLAGS)
+            and len(pair.word) >= 2
+            and pair.word not in generic_terms()
+            and _known_word(pair.word)  # not a fragment jieba glued together (能领, 给我发)
+        ):
+            term = pair.word
+    return term
+
+
+def _known_word(word: str) -> bool:
+    from assistant.index.tokenize import _tokenizer
+
+    return _tokenizer().FREQ.get(word, 0) > 0
+
+
+def _figure_for(term: str, hits) -> bool:
+    """Whether a sentence of the evidence states a figure about ``term`` (any figure when term is '')."""
+    from assistant.ingest.clean import split_sentences
+
+    keys = [k for k in (term, synonyms().get(term, "")) if k]
+    for hit in hits:
+        for sentence in split_sentences(hit.chunk.indexed_text):
+            if FIGURE.search(sentence) and (not keys or any(k in sentence for k in keys)):
+                return True
+    return False
 
 
 def decide(sig: Signals, settings: AnswerSettings) -> str:
@@ -165,9 +208,8 @@ def decide(sig: Signals, settings: AnswerSettings) -> str:
         return "solicitation"
     if sig.places:
         return "place"
-    specific = [w for w, r in sig.missing_nouns if r >= settings.refusal_specific_rarity]
-    if specific and sig.best_dense < settings.refusal_specific_max_dense:
-        return "specific_term"
+    if sig.missing_years:
+        return "year"
     if sig.asks_amount and not sig.has_figure:
         return "no_figure"
     if sig.coverage < settings.refusal_min_coverage and sig.best_dense < settings.refusal_min_dense:
