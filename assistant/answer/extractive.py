@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.ingest.clean import split_sentences
 from assistant.retrieve.hybrid import RetrievedChunk
 from assistant.retrieve.threshold import FIGURE, Coverage, content_words, rarity
 
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]+\)|[①-⑳]|[一二三四五六七八九十]+是)")
 MIN_SENTENCE = 8
+# Answers quote whole sentences: `;` separates the items of one rule and stays inside.
+_FULL_STOP = re.compile(r"[^。!?!?]*[。!?!?]+[”’\"」』)]*|[^。!?!?]+$")
 
 
 @dataclass
@@ -27,13 +28,19 @@ class Candidate:
     text: str
     source_rank: int
     position: int
+    section: str = ""
     score: float = 0.0
 
 
-def _units(chunk_text: str) -> list[str]:
-    """Sentences of a chunk; a sentence ending in ':' keeps the list items that follow it."""
+def _units(chunk_text: str, whole_limit: int) -> list[str]:
+    """What can be quoted from a chunk: all of a short one (an article, a Q&A answer,
+    whose conditions and figures belong together), else its sentences, where a
+    sentence ending in ':' keeps the list items that follow it."""
+    lines = [line.strip() for line in chunk_text.split("\n") if line.strip() and not re.match(r"^问[::]", line.strip())]
+    body = "\n".join(lines)
+    if 0 < len(body) <= whole_limit:
+        return [body]
     units: list[str] = []
-    lines = [line.strip() for line in chunk_text.split("\n") if line.strip()]
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -45,7 +52,7 @@ def _units(chunk_text: str) -> list[str]:
                 index += 1
             units.append("\n".join(items))
             continue
-        units.extend(s.strip() for s in split_sentences(line) if s.strip())
+        units.extend(s.strip() for s in _FULL_STOP.findall(line) if s.strip())
         index += 1
     return units
 
@@ -56,30 +63,48 @@ def _strip_heading(sentence: str) -> str:
 
 
 def select_sentences(
-    question: str, hits: list[RetrievedChunk], coverage: Coverage, embeddings, max_sentences: int
+    question: str,
+    hits: list[RetrievedChunk],
+    coverage: Coverage,
+    embeddings,
+    max_sentences: int,
+    whole_limit: int = 260,
+    max_chars: int = 700,
 ) -> list[Candidate]:
     words = content_words(question)
     total = sum(rarity(w) for w, _ in words) or 1.0
     candidates: list[Candidate] = []
     for hit in hits:
-        for position, unit in enumerate(_units(hit.chunk.text)):
+        for position, unit in enumerate(_units(hit.chunk.text, whole_limit)):
             text = _strip_heading(unit)
-            if len(text) < MIN_SENTENCE or re.match(r"^问[::]", text):
+            if len(text) < MIN_SENTENCE:
                 continue
-            candidates.append(Candidate(text, hit.rank, position))
+            candidates.append(Candidate(text, hit.rank, position, hit.meta.get("section", "")))
     if not candidates:
         return []
     vectors = np.array(embeddings.embed_documents([c.text[:300] for c in candidates] + [question]), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     similarity = vectors[:-1] @ vectors[-1]
     for candidate, dense in zip(candidates, similarity):
-        lexical = sum(rarity(w) for w, _ in words if w in candidate.text) / total
+        # words found in the sentence count fully, words found only in its heading half
+        lexical = sum(
+            rarity(w) * (1.0 if w in candidate.text else 0.5 if w in candidate.section else 0.0) for w, _ in words
+        ) / total
         figure = 0.15 if coverage.asks_amount and FIGURE.search(candidate.text) else 0.0
-        candidate.score = 0.5 * lexical + 0.5 * float(dense) + figure + 0.05 / candidate.source_rank
+        lead = 0.05 if candidate.position == 0 else 0.0  # an article's first sentence states its rule
+        candidate.score = 0.5 * lexical + 0.5 * float(dense) + figure + lead + 0.1 / candidate.source_rank
     best = max(c.score for c in candidates)
     chosen = sorted(candidates, key=lambda c: c.score, reverse=True)
-    chosen = [c for c in chosen if c.score >= 0.75 * best][:max_sentences]
-    return sorted(chosen, key=lambda c: (c.source_rank, c.position))
+    picked: list[Candidate] = []
+    length = 0
+    for candidate in chosen:
+        if candidate.score < 0.75 * best or len(picked) >= max_sentences:
+            break
+        if picked and length + len(candidate.text) > max_chars:
+            continue
+        picked.append(candidate)
+        length += len(candidate.text)
+    return sorted(picked, key=lambda c: (c.source_rank, c.position))
 
 
 def cite(sentence: str, number: int) -> str:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -198,30 +199,41 @@ _HEADING_START = re.compile(
 )
 
 
-def join_wrapped_lines(lines: list[Paragraph], hard_wrapped: bool) -> list[Paragraph]:
+def join_wrapped_lines(
+    lines: list[Paragraph], hard_wrapped: bool, stands_alone: Callable[[str], bool] | None = None
+) -> list[Paragraph]:
     """Join lines broken mid-sentence by a fixed line width (PDF, hard-wrapped text).
 
-    A line is a continuation when the one before it is nearly full width and
+    A line is a continuation when the line before it is nearly full width and
     does not end a sentence, and it does not itself start a heading.  This also
     mends a paragraph that runs over a page break; it keeps its first page.
+    A line for which ``stands_alone`` is true (a byline, web furniture) is
+    never joined to a neighbour, so it can still be recognised and dropped alone.
     """
     widths = sorted(len(line.text) for line in lines if line.text)
     if not hard_wrapped or len(widths) < 2:
         return lines
     width = _typical_width(widths)
+    alone = stands_alone or (lambda text: False)
     out: list[Paragraph] = []
+    last = ""  # the previous line as printed, before any joining
+    last_alone = False
     for line in lines:
-        prev = out[-1].text if out else ""
+        this_alone = bool(line.text) and alone(line.text)
         if (
-            prev
+            out
+            and out[-1].text
             and line.text
-            and len(prev) >= 0.7 * width
-            and prev[-1] not in _TERMINAL
+            and len(last) >= 0.7 * width
+            and last[-1] not in _TERMINAL
             and not _HEADING_START.match(line.text)
+            and not last_alone
+            and not this_alone
         ):
-            out[-1] = Paragraph(prev + line.text, out[-1].page)
+            out[-1] = Paragraph(out[-1].text + line.text, out[-1].page)
         else:
             out.append(line)
+        last, last_alone = line.text, this_alone
     return out
 
 
@@ -237,7 +249,7 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
     if len(lengths) < 4:
         return False
     width = _typical_width(sorted(lengths))
-    if width > 120:
+    if width > 120 or width < 20:  # short lines of a similar length are a list, not a wrapped text
         return False
     near_full = sum(1 for n in lengths if n >= 0.85 * width)
     return near_full >= 0.5 * len(lengths)
@@ -398,6 +410,18 @@ def _drop_page_furniture(lines: list[str], removed: list[Removed]) -> list[str]:
     return kept
 
 
+def _stands_alone(line: str) -> bool:
+    """A line that is recognised and dropped on its own: it must not be joined into a paragraph."""
+    if len(line) > 100:
+        return False
+    text = fix_punctuation(to_simplified(line))
+    return (
+        _matches("truncation_markers", text)
+        or (len(text) <= 60 and _matches("web_boilerplate", text))
+        or parse_byline(text) is not None
+    )
+
+
 def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     """Clean every page and return paragraphs that keep their page numbers."""
     removed: list[Removed] = []
@@ -416,7 +440,7 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
                 line = _unspace_letter_spaced(line)
             lines.append(Paragraph(line, page.page))
     hard_wrapped = from_pdf or looks_hard_wrapped([line.text for line in lines])
-    lines = join_wrapped_lines(lines, hard_wrapped)
+    lines = join_wrapped_lines(lines, hard_wrapped, _stands_alone)
 
     paragraphs: list[Paragraph] = []
     in_advert = False
