@@ -253,3 +253,27 @@ def make_index(embeddings):
         return PolicyIndex(settings, embeddings=embeddings)
 
     return factory
+
+
+# ---------------------------------------------------------------- shared indexes (retrieve, answer, CLI tests)
+
+SHIFAN_DIR = FIXTURES_DIR / "shifan"
+
+
+@pytest.fixture(scope="session")
+def shifan_settings(tmp_path_factory):
+    """Settings for an index of the fictional 示范市 corpus, built once per session."""
+    root = tmp_path_factory.mktemp("shifan")
+    settings = make_settings(root)
+    return settings.model_copy(update={"paths": settings.paths.model_copy(update={"corpus_dir": SHIFAN_DIR})})
+
+
+@pytest.fixture(scope="session")
+def shifan_service(shifan_settings, embeddings):
+    """An AssistantService over the fictional corpus (extractive backend); tests must not modify it."""
+    from assistant.service import AssistantService
+
+    service = AssistantService(shifan_settings, embeddings=embeddings)
+    report = service.ingest([SHIFAN_DIR])
+    assert not report.failed, report.summary()
+    return service

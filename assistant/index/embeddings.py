@@ -57,7 +57,8 @@ class SentenceTransformerEmbeddings(Embeddings):
                 f"并把 ASSISTANT_EMBEDDING__MODEL 设为该目录。"
             ) from exc
         self.name = model
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
         self._batch_size = batch_size
         self._normalize = normalize
 

@@ -1,0 +1,68 @@
+"""Client-server mode against a real `chroma run` server that the test starts and stops."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.service import AssistantService
+from tests.conftest import SHIFAN_DIR
+
+CHROMA = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("chroma server did not start")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    port = free_port()
+    process = start_chroma(tmp_path / "chroma-data", port)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_ingest_and_retrieve_through_a_chroma_server(tmp_path, chroma_server, settings_for, embeddings):
+    settings = settings_for(tmp_path / "app")
+    settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": "127.0.0.1", "port": chroma_server})})
+    service = AssistantService(settings, embeddings=embeddings)
+    report = service.ingest([SHIFAN_DIR])
+    assert not report.failed and report.count("indexed") == 4
+
+    stats = service.stats()
+    assert stats["index"].startswith(f"chroma://127.0.0.1:{chroma_server}/")
+    assert stats["chunks"]["chroma"] == stats["chunks"]["bm25"] > 0
+    assert not (settings.paths.index_dir / "chroma").exists(), "server mode must not write an embedded store"
+
+    hits = service.retrieve("见习补贴每月多少钱", k=3).chunks
+    assert hits and "1800元" in hits[0].chunk.text
+
+    # a second process-like client (new service, same server) sees the same index and BM25 agrees
+    other = AssistantService(settings.model_copy(update={"paths": settings.paths.model_copy(update={"index_dir": tmp_path / "other"})}),
+                             embeddings=embeddings)
+    assert other.stats()["chunks"] == stats["chunks"]
+    assert other.retrieve("见习补贴每月多少钱", k=1).chunks[0].chunk.chunk_id == hits[0].chunk.chunk_id
