@@ -40,7 +40,16 @@ def tokenize(text: str) -> list[str]:
     with _lock:  # jieba's tokenizer is not thread-safe while it builds its caches
         pieces = list(tokenizer.cut_for_search(text))
     stop = stopwords()
-    return [p.lower() for p in (piece.strip() for piece in pieces) if p and _WORD.search(p) and p not in stop]
+    tokens = [p.lower() for p in (piece.strip() for piece in pieces) if p and _WORD.search(p) and p not in stop]
+    # jieba's search mode only emits 2- and 3-character parts; add the domain terms nested in longer words
+    for token in [t for t in tokens if len(t) >= 4]:
+        tokens += [term for term in _nested_terms() if term != token and term in token]
+    return tokens
+
+
+@lru_cache(maxsize=1)
+def _nested_terms() -> tuple[str, ...]:
+    return tuple(term for term in domain_terms() if len(term) >= 4)
 
 
 def domain_terms() -> list[str]:

@@ -1,0 +1,48 @@
+"""Hybrid retrieval over the fictional 示范市 corpus."""
+
+from __future__ import annotations
+
+from assistant.retrieve.hybrid import Filters
+
+
+def test_hybrid_finds_the_article_with_the_figure(shifan_service):
+    hits = shifan_service.retrieve("见习补贴每月给多少钱", k=5).chunks
+    assert "1800元" in hits[0].chunk.text
+    assert hits[0].meta["section"].endswith("第十三条")
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_traditional_question_finds_the_same_chunk(shifan_service):
+    simplified = shifan_service.retrieve("失业保险金最长领多久", k=1).chunks[0]
+    traditional = shifan_service.retrieve("失業保險金最長領多久", k=1).chunks[0]
+    assert simplified.chunk.chunk_id == traditional.chunk.chunk_id
+
+
+def test_fusion_uses_both_rankings(shifan_service):
+    hits = shifan_service.retrieve("创业担保贷款个人最高额度", k=5).chunks
+    assert any(h.dense_rank is not None and h.bm25_rank is not None for h in hits)
+    dense_only = shifan_service.retrieve("创业担保贷款个人最高额度", k=5, mode="dense").chunks
+    bm25_only = shifan_service.retrieve("创业担保贷款个人最高额度", k=5, mode="bm25").chunks
+    assert all(h.bm25_rank is None for h in dense_only) and all(h.dense_rank is None for h in bm25_only)
+
+
+def test_filters_on_type_region_and_date(shifan_service):
+    qa = shifan_service.retrieve("失业保险金", k=5, filters=Filters(doc_type="qa")).chunks
+    assert qa and all(h.meta["doc_type"] == "qa" for h in qa)
+    policy = shifan_service.retrieve("失业保险金", k=5, filters=Filters(doc_type="policy")).chunks
+    assert policy and all(h.meta["doc_type"] == "policy" for h in policy)
+    assert shifan_service.retrieve("失业保险金", k=5, filters=Filters(region="外省某市")).chunks == []
+    late = shifan_service.retrieve("补贴", k=10, filters=Filters(date_from="2099-05-01")).chunks
+    assert late and all(h.meta["date"] >= "2099-05-01" for h in late)
+    early = shifan_service.retrieve("补贴", k=10, filters=Filters(date_to="2099-04-30")).chunks
+    assert early and all("" < h.meta["date"] <= "2099-04-30" for h in early)
+
+
+def test_source_json_has_the_public_shape(shifan_service):
+    source = shifan_service.retrieve("创业补贴", k=1).chunks[0].source_json()
+    assert list(source) == ["rank", "doc_id", "title", "source", "page", "section", "text", "score"]
+    # source is relative to the corpus folder, so it names the file a user can open
+    assert (shifan_service.settings.paths.corpus_dir / source["source"]).is_file()
+    assert source["page"] is None  # text files have no pages
