@@ -65,6 +65,8 @@ class RetrievalSettings(BaseModel):
     top_k: int = 5
     candidate_k: int = 30
     rrf_k: int = 60
+    dense_weight: float = 0.7  # RRF weight of the dense ranking (USE is weaker than BM25 here; see docs/retrieval.md)
+    bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     max_question_chars: int = 500
 
 

@@ -109,7 +109,9 @@ class HybridRetriever:
         fused: dict[str, RetrievedChunk] = {}
         rrf_k = self.settings.rrf_k
         for rank, (chunk, similarity) in enumerate(dense_hits, start=1):
-            fused[chunk.chunk_id] = RetrievedChunk(chunk, 1.0 / (rrf_k + rank), dense_score=similarity, dense_rank=rank)
+            fused[chunk.chunk_id] = RetrievedChunk(
+                chunk, self.settings.dense_weight / (rrf_k + rank), dense_score=similarity, dense_rank=rank
+            )
         missing = [chunk_id for chunk_id, _ in bm25_hits if chunk_id not in fused]
         stored = self.index.store.get_chunks(missing)
         for rank, (chunk_id, score) in enumerate(bm25_hits, start=1):
@@ -118,7 +120,7 @@ class HybridRetriever:
                 if chunk_id not in stored:
                     continue  # deleted between the BM25 build and now
                 hit = fused[chunk_id] = RetrievedChunk(stored[chunk_id], 0.0)
-            hit.score += 1.0 / (rrf_k + rank)
+            hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
         ranked = sorted(fused.values(), key=lambda hit: hit.score, reverse=True)

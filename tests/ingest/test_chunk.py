@@ -113,8 +113,8 @@ def test_chunks_keep_the_page_they_start_on():
 
 @pytest.mark.parametrize("cap", [80, 120, 200, 500])
 def test_long_article_is_split_under_the_cap_without_losing_text(cap):
-    article = "第五条 " + "见习单位应当按月向见习人员发放基本生活费,标准不低于本市最低工资标准。" * 12
-    unpunctuated = "见习补贴" * 100  # no sentence or clause end anywhere: cut at the cap
+    article = "第五条 " + "见习单位应当按月向见习人员发放基本生活费,标准不低于本市最低工资标准。" * 20
+    unpunctuated = "见习补贴" * 200  # no sentence or clause end anywhere: cut at the cap
     source = paragraphs("第一章 总则", article, unpunctuated)
     chunks = chunk_document(doc(), source, cap)
     assert len(chunks) > 2
