@@ -206,11 +206,18 @@ def _section_text(section: tuple[str, ...], budget: int) -> str:
 
 
 def chunk_document(doc: DocumentMeta, paragraphs: list[Paragraph], max_chars: int) -> list[Chunk]:
-    """Chunks whose indexed text (header + body) never exceeds ``max_chars``."""
-    title = doc.title if len(doc.title) <= MAX_TITLE_IN_HEADER else doc.title[: MAX_TITLE_IN_HEADER - 1] + "…"
+    """Chunks whose indexed text (header + body) never exceeds ``max_chars``.
+
+    Title and section path each get at most a quarter of the cap in the header,
+    so at least half of every chunk is body text, whatever the cap.
+    """
+    if max_chars < 40:
+        raise ValueError(f"max_chars {max_chars} leaves no room for a header and text")
+    title_budget = min(MAX_TITLE_IN_HEADER, max_chars // 4)
+    title = doc.title if len(doc.title) <= title_budget else doc.title[: title_budget - 1] + "…"
     header_doc = DocumentMeta(**{**doc.__dict__, "title": title})
     chunks: list[Chunk] = []
-    section_budget = max(20, max_chars // 4)
+    section_budget = max_chars // 4
     blocks = structure(paragraphs)
     blocks = _fold_bare_headings(blocks, [_section_text(b.section, section_budget) for b in blocks])
     for block in blocks:

@@ -1,0 +1,38 @@
+"""Guards every answer passes through: markers, solicitation, unsupported figures."""
+
+from __future__ import annotations
+
+from assistant.answer.citations import check_answer, citation_validity, normalize_markers
+
+SOURCES = [
+    "第十三条 见习单位按每人每月1800元的标准申领见习补贴。",
+    "个人创业担保贷款最高额度为30万元。",
+]
+
+
+def test_markers_pointing_nowhere_are_removed_and_variants_unified():
+    assert normalize_markers("补贴1800元[1][3]。贷款30万元【2】。", 2) == "补贴1800元[1]。贷款30万元[2]。"
+    assert normalize_markers("见[1,2]和[0]", 2) == "见[1][2]和"
+
+
+def test_solicitation_and_contacts_never_reach_the_user():
+    text = "见习补贴每月1800元[1]。加微信 abc12345 代办补贴,包过。也可拨打13912345678咨询。"
+    checked = check_answer(text, SOURCES)
+    assert "微信" not in checked.text and "13912345678" not in checked.text
+    assert "1800元[1]" in checked.text and len(checked.dropped) == 2
+
+
+def test_hotline_12333_is_allowed():
+    assert "12333" in check_answer("详情请拨打12333咨询。", SOURCES).text
+
+
+def test_a_figure_its_source_does_not_contain_is_dropped():
+    checked = check_answer("见习补贴每月2000元[1]。贷款最高30万元[2]。", SOURCES)
+    assert "2000元" not in checked.text and "30万元[2]" in checked.text
+    assert checked.cited == [2]
+    assert any("2000元" in d for d in checked.dropped)
+
+
+def test_citation_validity_counts_sentences_contained_in_their_source():
+    answer = "• 第十三条 见习单位按每人每月1800元的标准申领见习补贴[1]。\n• 个人创业担保贷款最高额度为50万元[2]。"
+    assert citation_validity(answer, SOURCES) == (1, 2)
