@@ -69,6 +69,11 @@ def detect_doc_type(title: str, paragraphs: list[Paragraph], meta: dict[str, str
     return ""
 
 
+def _is_date_line(text: str, found: re.Match) -> bool:
+    rest = (text[: found.start()] + " " + text[found.end() :]).strip(" \t()()[]【】,,。")
+    return not rest or bool(_ISSUER.match(rest)) or rest in ("印发", "发布", "签发", "成文", "制定", "公布")
+
+
 def detect_facts(title: str, paragraphs: list[Paragraph], meta: dict[str, str]) -> dict[str, str]:
     """Issuer, 文号, ISO date and region, each '' when the document does not say."""
     edges = [p.text for p in paragraphs[:8]] + [p.text for p in paragraphs[-8:]]
@@ -79,9 +84,11 @@ def detect_facts(title: str, paragraphs: list[Paragraph], meta: dict[str, str]) 
         origin = meta.get("origin", "")
         issuer = origin if _ISSUER.match(origin) else ""
     date = ""
-    for text in [*reversed([p.text for p in paragraphs[-8:]]), *[p.text for p in paragraphs[:8]], meta.get("published", "")]:
+    # the byline's publication date, else a date line of its own (the signature, `…印发`);
+    # a date inside a sentence (`自2099年1月1日起施行`, `定于4月15日举办`) is not the document's
+    for text in [meta.get("published", ""), *reversed([p.text for p in paragraphs[-8:]]), *[p.text for p in paragraphs[:8]]]:
         found = _DATE.search(text) or _ISO_DATE.search(text)
-        if found and len(text) <= 40:
+        if found and (text is meta.get("published") or _is_date_line(text, found)):
             year, month, day = found.groups()
             date = f"{year}-{int(month):02d}-{int(day):02d}"
             break
