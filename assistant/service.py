@@ -14,7 +14,10 @@ from typing import Iterator
 from assistant.answer.backends import make_chat_model
 from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.prompts import Prompts
+from assistant.feedback import FeedbackStore
 from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
+from assistant.retrieve.query import parse_query
+from assistant.uploads import UploadRejected, save_upload
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
 from assistant.settings import Settings, get_settings
 
@@ -28,6 +31,7 @@ class AssistantService:
         self.prompts = Prompts.load(Path(self.settings.paths.prompts_dir))
         self._chains: dict[str, AnswerChain] = {}
         self._chain_lock = threading.Lock()
+        self._feedback: FeedbackStore | None = None
 
     # ------------------------------------------------------------ knowledge base
 
@@ -45,6 +49,57 @@ class AssistantService:
 
     def stats(self) -> dict:
         return self.index.stats()
+
+    def upload(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> tuple[IngestReport, list[str]]:
+        """Save uploaded (name, content) pairs into the corpus and index them; refusals come back as messages."""
+        saved, refused = [], []
+        for name, data in files:
+            try:
+                saved.append(save_upload(Path(self.settings.paths.corpus_dir), name, data, self.settings.ui.max_upload_mb))
+            except UploadRejected as exc:
+                refused.append(str(exc))
+        report = self.ingest(saved, prune=False, progress=progress) if saved else IngestReport()
+        return report, refused
+
+    def document_path(self, doc_id: str) -> Path | None:
+        """The file of an indexed document, only if it lies inside the corpus folder."""
+        corpus = Path(self.settings.paths.corpus_dir).resolve()
+        meta = self.index.complete_documents().get(doc_id)
+        if not meta:
+            return None
+        path = (corpus / meta["source"]).resolve()
+        return path if path.is_relative_to(corpus) and path.is_file() else None
+
+    def ensure_index(self) -> IngestReport | None:
+        """Index the corpus folder when the index holds no document yet (first start)."""
+        if self.index.complete_documents():
+            return None
+        return self.ingest()
+
+    # ------------------------------------------------------------ feedback
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        if self._feedback is None:
+            self._feedback = FeedbackStore(Path(self.settings.paths.index_dir) / "feedback.sqlite3")
+        return self._feedback
+
+    def record_feedback(self, answer: dict, rating: str, comment: str = "") -> int:
+        """Store a 👍/👎 on an answer (the JSON of ``Answer.to_json``)."""
+        return self.feedback.add(
+            rating=rating,
+            question=answer.get("question", ""),
+            answer=answer.get("answer", ""),
+            source_ids=[s.get("doc_id", "") for s in answer.get("sources", [])],
+            backend=answer.get("backend", ""),
+            refused=bool(answer.get("refused")),
+            comment=comment,
+        )
+
+    def highlight_terms(self, question: str) -> list[str]:
+        """Words of the question (and their policy terms) to mark in cited passages."""
+        query = parse_query(question)
+        return sorted({t for t in query.tokens if len(t) >= 2} | set(query.expansions.values()), key=len, reverse=True)
 
     # ------------------------------------------------------------ questions
 

@@ -99,6 +99,7 @@ class UISettings(BaseModel):
     admin_password: str | None = Field(None, description="staff console is disabled until this is set")
     max_upload_mb: float = 20.0
     rate_limit_per_minute: int = 20
+    concurrency: int = 8  # chat requests answered at once; more wait in the queue
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,41 @@
+"""Start the assistant: index the demo corpus on first start, then serve the chat on http://127.0.0.1:7860.
+
+    make run            # installs what is missing, then runs this
+    python app.py       # the same, in an existing environment
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+
+def main() -> None:
+    started = time.perf_counter()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from assistant.privacy import install_log_masking
+    from assistant.service import AssistantService
+    from assistant.ui.server import serve
+
+    install_log_masking()
+    service = AssistantService()
+    report = service.ensure_index()
+    if report is not None:
+        summary = report.summary()
+        print(f"首次启动:已索引示范语料 {summary['indexed']} 份文件、{summary['chunks']} 个片段({summary['seconds']} 秒)")
+        for f in report.files:
+            if f.status == "failed":
+                print(f"  ❌ {f.source}:{f.reason_zh}")
+    stats = service.stats()
+    ui = service.settings.ui
+    print(f"已收录 {len(stats['documents'])} 份文件,{stats['chunks']['chroma']} 个片段;向量模型 {stats['embedding_model']}")
+    print(f"就业政策问答助手:http://{ui.host}:{ui.port}  (准备用时 {time.perf_counter() - started:.1f} 秒)")
+    if not ui.admin_password:
+        print("知识库管理(/admin)未启用:设置 ASSISTANT_UI__ADMIN_PASSWORD 后可用。")
+    serve(service)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""HTML and Markdown for the chat: answers, sources with highlighted words, status."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+from assistant.ingest.metadata import DOC_TYPE_LABELS
+
+REFUSED_BADGE = "⚠️ **已收录的文件中没有找到依据**"
+HOTLINE = "📞 如需人工咨询,请拨打人社服务热线 **12333**"
+
+
+def answer_markdown(answer: dict) -> str:
+    """The chat bubble: a refusal looks different from a grounded answer and always shows 12333."""
+    notice = f"> {answer['notice']}\n\n" if answer.get("notice") else ""
+    if answer.get("refused"):
+        return f"{REFUSED_BADGE}\n\n{notice}{answer['answer']}\n\n{HOTLINE}"
+    count = len(answer.get("sources", []))
+    return f"{notice}{answer['answer']}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
+
+
+def _highlight(text: str, terms: list[str]) -> str:
+    escaped = html.escape(text)
+    terms = [html.escape(t) for t in terms if t.strip()]
+    if not terms:
+        return escaped.replace("\n", "<br>")
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)))
+    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped).replace("\n", "<br>")
+
+
+def sources_html(answer: dict | None, terms: list[str]) -> str:
+    """One card per source: title, section, page, the passage with the question's words marked, a link to the file."""
+    if not answer or not answer.get("sources"):
+        if answer and answer.get("refused"):
+            return "<div class='src-empty'>本次回答没有引用任何文件。</div>"
+        return "<div class='src-empty'>提问后,这里会列出回答所依据的文件原文。</div>"
+    cited = {int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.get("answer", ""))}
+    cards = []
+    for source in answer["sources"]:
+        where = " · ".join(x for x in (source.get("section") or "", f"第{source['page']}页" if source.get("page") else "") if x)
+        badge = "<span class='src-cited'>已引用</span>" if source["rank"] in cited else ""
+        link = f"/documents/{quote(source['doc_id'])}"
+        cards.append(
+            f"<div class='src-card' data-rank='{source['rank']}'>"
+            f"<div class='src-head'><b>[{source['rank']}]</b> 《{html.escape(source['title'])}》 {badge}</div>"
+            f"<div class='src-where'>{html.escape(where) or '正文'} · <a href='{link}' target='_blank' "
+            f"rel='noopener'>打开/下载原文</a></div>"
+            f"<div class='src-text'>{_highlight(source['text'], terms)}</div></div>"
+        )
+    return "<div class='src-list'>" + "".join(cards) + "</div>"
+
+
+def status_line(stats: dict, backend: str) -> str:
+    backend_label = {"extractive": "原文摘录(无需大模型)", "openai": "大模型(OpenAI 兼容接口)", "llamacpp": "本地大模型(llama.cpp)"}
+    return (
+        f"已收录 **{len(stats['documents'])}** 份文件 · **{stats['chunks']['chroma']}** 个片段 · "
+        f"向量模型 `{stats['embedding_model']}` · 回答方式:{backend_label.get(backend, backend)}"
+    )
+
+
+def doc_type_choices(stats: dict) -> list[tuple[str, str]]:
+    present = sorted({d["doc_type"] for d in stats["documents"] if d["doc_type"]})
+    return [("全部类型", "")] + [(DOC_TYPE_LABELS.get(t, t), t) for t in present]
+
+
+def region_choices(stats: dict) -> list[tuple[str, str]]:
+    regions = sorted({d["region"] for d in stats["documents"] if d["region"]})
+    return [("全部地区", "")] + [(r, r) for r in regions]
+
+
+CSS = """
+.src-list {display: flex; flex-direction: column; gap: 10px;}
+.src-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;}
+.src-head {font-size: 15px; margin-bottom: 4px;}
+.src-where {font-size: 13px; color: var(--body-text-color-subdued); margin-bottom: 6px;}
+.src-text {font-size: 14px; line-height: 1.7; max-height: 260px; overflow-y: auto;}
+.src-text mark {background: #ffe58f; padding: 0 1px;}
+.src-cited {font-size: 12px; background: #e6f4ff; color: #0958d9; border-radius: 4px; padding: 1px 6px;}
+.src-empty {color: var(--body-text-color-subdued); padding: 8px;}
+#status-line {font-size: 13px;}
+@media (max-width: 640px) {
+  .src-text {max-height: 180px;}
+  #chat-title h1 {font-size: 20px;}
+}
+"""

@@ -1,0 +1,39 @@
+"""Saving files staff upload: sanitised names, size cap, never outside the corpus folder."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+UPLOAD_SUBDIR = "uploads"
+
+
+class UploadRejected(ValueError):
+    """An upload that is refused, with a Chinese message for the console."""
+
+
+def sanitize_filename(name: str) -> str:
+    """A plain file name: no folders, no control or shell characters, no leading dots."""
+    name = unicodedata.normalize("NFKC", name or "")
+    name = re.split(r"[\\/]", name)[-1]  # drop any folder part, `../` included
+    name = "".join(c for c in name if unicodedata.category(c)[0] not in ("C", "Z") or c == " ")
+    name = re.sub(r"[<>:\"|?*\s]+", "_", name).strip("._ ")
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = stem[:120] or "upload"
+    return f"{stem}.{ext.lower()[:10]}" if ext else stem
+
+
+def save_upload(corpus_dir: Path, original_name: str, data: bytes, max_mb: float) -> Path:
+    """Write an uploaded file under ``corpus_dir/uploads`` and return its path."""
+    if len(data) > max_mb * 1024 * 1024:
+        raise UploadRejected(f"文件“{sanitize_filename(original_name)}”超过大小上限 {max_mb:g} MB,已拒绝")
+    folder = (corpus_dir / UPLOAD_SUBDIR).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = (folder / sanitize_filename(original_name)).resolve()
+    if target.parent != folder:  # belt and braces: the name can no longer contain a path
+        raise UploadRejected("文件名不合法,已拒绝")
+    target.write_bytes(data)
+    return target
