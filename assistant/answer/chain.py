@@ -126,6 +126,11 @@ class AnswerChain:
 
     def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Iterator[dict]:
         history = history or []
+        limit = self.retriever.settings.max_question_chars
+        if len(question) > limit:
+            text = f"问题太长了(超过 {limit} 字),请精简成一两句话再问;复杂情况可拨打12333咨询。"
+            yield {"type": "final", "answer": Answer(question[:limit], question[:limit], text, True, self.backend)}
+            return
         standalone = self.standalone(question, history)
         yield {"type": "standalone", "text": standalone}
         result = self.retriever.retrieve(standalone, filters=filters)

@@ -11,6 +11,7 @@ side index is rebuilt whenever its generation differs.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,21 @@ class IndexMismatchError(RuntimeError):
 
 class VectorStoreUnavailable(RuntimeError):
     """The Chroma server cannot be reached."""
+
+
+def _unavailable_as_error(method):
+    """A Chroma server that is down or unreachable becomes one clear error, not a stack trace."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        import httpx
+
+        try:
+            return method(self, *args, **kwargs)
+        except httpx.TransportError as exc:
+            raise VectorStoreUnavailable(f"向量数据库({self.location})暂时无法连接,请稍后再试:{exc}") from exc
+
+    return wrapper
 
 
 @dataclass
@@ -109,11 +125,13 @@ class ChromaStore:
 
     # ------------------------------------------------------------ registry
 
+    @_unavailable_as_error
     def documents(self) -> dict[str, dict[str, Any]]:
         """Every registry record by doc_id (the state record excluded)."""
         got = self.registry.get(include=["metadatas"])
         return {i: m for i, m in zip(got["ids"], got["metadatas"]) if i != STATE_ID}
 
+    @_unavailable_as_error
     def generation(self) -> int:
         got = self.registry.get(ids=[STATE_ID], include=["metadatas"])
         return int(got["metadatas"][0]["generation"]) if got["ids"] else 0
@@ -132,6 +150,7 @@ class ChromaStore:
 
     # ------------------------------------------------------------ writes
 
+    @_unavailable_as_error
     def replace_document(self, doc: DocumentMeta, chunks: list[Chunk], vectors: list[list[float]], batch: int = 256) -> None:
         """Swap a document's chunks for new ones, leaving a record a re-run can finish."""
         self._set_document(doc, "pending", len(chunks))
@@ -147,6 +166,7 @@ class ChromaStore:
         self._set_document(doc, "complete", len(chunks))
         self._bump_generation()
 
+    @_unavailable_as_error
     def delete_document(self, doc_id: str) -> None:
         got = self.registry.get(ids=[doc_id], include=["metadatas"])
         if got["ids"]:
@@ -157,6 +177,7 @@ class ChromaStore:
 
     # ------------------------------------------------------------ reads
 
+    @_unavailable_as_error
     def count(self) -> int:
         return self.chunks.count()
 
@@ -170,12 +191,14 @@ class ChromaStore:
                 return
             offset += page_size
 
+    @_unavailable_as_error
     def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]:
         if not ids:
             return {}
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
+    @_unavailable_as_error
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with their cosine similarity."""
         total = self.count()

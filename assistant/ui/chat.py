@@ -6,6 +6,7 @@ import logging
 
 import gradio as gr
 
+from assistant.index.store import VectorStoreUnavailable
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
 from assistant.ui import render
@@ -68,12 +69,6 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             if not message:
                 yield messages, gr.update(), "", answer_log
                 return
-            limit = service.settings.retrieval.max_question_chars
-            if len(message) > limit:
-                messages = messages + [{"role": "user", "content": message[:200] + "…"},
-                                       {"role": "assistant", "content": f"问题太长了(超过 {limit} 字),请精简后再问。"}]
-                yield messages, gr.update(), "", answer_log + [None]
-                return
             history = _history_for_service(messages)
             messages = messages + [{"role": "user", "content": message}, {"role": "assistant", "content": THINKING}]
             yield messages, gr.update(), "", answer_log
@@ -91,6 +86,10 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                         yield (messages, render.sources_html(answer, service.highlight_terms(answer["standalone_question"])),
                                "", answer_log + [answer])
                         return
+            except VectorStoreUnavailable:
+                log.warning("vector store unavailable")
+                messages[-1] = {"role": "assistant", "content": "⚠️ 检索服务暂时无法连接,请稍后再试,或拨打人社服务热线 12333。"}
+                yield messages, gr.update(), "", answer_log + [None]
             except Exception:  # noqa: BLE001 - a user sees a message, never a stack trace
                 log.exception("answering failed")
                 messages[-1] = {"role": "assistant", "content": "⚠️ 服务暂时出现问题,请稍后再试,或拨打人社服务热线 12333。"}
