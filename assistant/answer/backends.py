@@ -81,7 +81,10 @@ def make_chat_model(settings: AnswerSettings, backend: str | None = None) -> Bas
             timeout=settings.openai_timeout_s,
             max_retries=0,
             temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
+            # Not ``max_tokens=``: langchain-openai sends that as ``max_completion_tokens``, which
+            # llama.cpp's server (and other OpenAI-compatible servers) ignore, so the cap was lost
+            # and generation ran on to the context limit. Every compatible server reads ``max_tokens``.
+            extra_body={"max_tokens": settings.max_tokens},
             streaming=True,
         )
     if backend == "llamacpp":

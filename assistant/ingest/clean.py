@@ -74,7 +74,34 @@ def _t2s():
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _changed_by_t2s() -> frozenset[str] | None:
+    """Every character that some t2s dictionary entry replaces, or None if the tables cannot be read.
+
+    A text holding none of them converts to itself, so the (pure Python, slow)
+    converter can be skipped: most lines of a simplified document.
+    """
+    converter = _t2s()
+    try:
+        converter.convert("")  # loads the dictionaries
+        chars: set[str] = set()
+        for group in converter._dict_chain_data:
+            for _, _, mapping in group:
+                for key, value in mapping.items():
+                    first = value.split(" ")[0]  # the converter uses the first of several readings
+                    if len(first) == len(key):
+                        chars.update(a for a, b in zip(key, first) if a != b)
+                    else:
+                        chars.update(key)
+    except Exception:  # noqa: BLE001 - private layout of opencc; fall back to always converting
+        return None
+    return frozenset(chars) if chars else None
+
+
 def to_simplified(text: str) -> str:
+    changed = _changed_by_t2s()
+    if changed is not None and changed.isdisjoint(text):
+        return text
     return _t2s().convert(text)
 
 

@@ -350,14 +350,14 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     root = soup.find("article") or soup.find("main") or _densest_block(soup) or soup.body or soup
     lines = [line.strip() for line in _block_text(root).splitlines()]
     # The byline (记者/责任编辑/来源) often sits just outside the article body: keep it,
-    # for the cleaner to read as metadata and drop from the text.
+    # after the body (whose own byline wins), for the cleaner to read as metadata and drop.
     inside = set(lines)
     bylines = [
         line
         for line in (raw.strip() for raw in _block_text(soup.body or soup).splitlines())
-        if line and line not in inside and parse_byline(fold_width(line)) is not None
+        if line and line not in inside and parse_byline(to_simplified(fold_width(line))) is not None
     ]
-    text = "\n".join([*dict.fromkeys(bylines), *lines])
+    text = "\n".join([*lines, "", *dict.fromkeys(bylines)])
     return LoadedDocument(source=source, pages=[Page(text)], title_hint=title)
 
 

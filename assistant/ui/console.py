@@ -54,7 +54,9 @@ def build_console(service: AssistantService) -> gr.Blocks:
             table = gr.Dataframe(_documents_table(service), headers=DOC_COLUMNS, interactive=False, wrap=True,
                                  elem_id="documents-table")
             with gr.Row():
-                to_delete = gr.Dropdown(_choices(service), label="选择要删除的文件", elem_id="delete-choice")
+                # value=None: Gradio otherwise pre-selects the first document, and one click on
+                # "删除所选文件" would delete a file nobody chose.
+                to_delete = gr.Dropdown(_choices(service), value=None, label="选择要删除的文件", elem_id="delete-choice")
                 delete = gr.Button("删除所选文件", variant="stop", elem_id="delete-button")
             with gr.Row():
                 confirm = gr.Checkbox(label="我确认要清空并重建整个索引", value=False)

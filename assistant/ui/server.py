@@ -15,6 +15,9 @@ from assistant.ui.render import CSS
 
 log = logging.getLogger(__name__)
 
+CHAT_MAX_FILE_BYTES = 1  # the public chat accepts no uploads
+SHUTDOWN_GRACE_S = 5  # answers in progress get this long to finish when the server is stopped
+
 CONSOLE_DISABLED = """<!doctype html><meta charset="utf-8"><title>知识库管理</title>
 <p style="font-family:sans-serif;padding:2em">知识库管理未启用:请在设置中配置管理员密码
 (环境变量 <code>ASSISTANT_UI__ADMIN_PASSWORD</code>)后重启。</p>"""
@@ -47,7 +50,9 @@ def create_app(service: AssistantService) -> FastAPI:
         def console_disabled():
             return HTMLResponse(CONSOLE_DISABLED, status_code=403)
 
-    return gr.mount_gradio_app(app, chat, path="", css=CSS)
+    # The chat takes no files, but Gradio serves /gradio_api/upload on every app: without a limit anyone
+    # could write files of any size into its temp folder.  Staff uploads go through /admin (login).
+    return gr.mount_gradio_app(app, chat, path="", css=CSS, max_file_size=CHAT_MAX_FILE_BYTES)
 
 
 def serve(service: AssistantService) -> None:
@@ -56,4 +61,5 @@ def serve(service: AssistantService) -> None:
     ui = service.settings.ui
     app = create_app(service)
     log.info("serving on http://%s:%s", ui.host, ui.port)
-    uvicorn.run(app, host=ui.host, port=ui.port, log_level="warning")
+    # an open chat tab or API client holds a heartbeat stream that would delay a stop by 10-15 s
+    uvicorn.run(app, host=ui.host, port=ui.port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)

@@ -179,6 +179,17 @@ def test_html_news_page(tmp_path):
     assert processed.doc.doc_type == "news"
 
 
+def test_html_byline_of_the_article_wins_over_one_elsewhere_on_the_page(tmp_path):
+    page = NEWS_PAGE.replace(
+        '<div class="main">', '<div class="main"><div class="list"><p>记者 王二</p><p>来源:示范市日报</p></div>'
+    )
+    path = tmp_path / "zhaopinhui.html"
+    path.write_text(page, encoding="utf-8")
+    processed = process(path)
+    assert (processed.doc.reporter, processed.doc.issuer) == ("张三", "示范市人社局")
+    assert all("王二" not in c.indexed_text and "示范市日报" not in c.indexed_text for c in processed.chunks)
+
+
 def test_html_title_tag_used_without_h1(tmp_path):
     path = tmp_path / "t.html"
     path.write_text(NEWS_PAGE.replace("<h1>", "<div>").replace("</h1>", "</div>"), encoding="utf-8")

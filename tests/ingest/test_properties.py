@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from functools import lru_cache
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -156,3 +157,17 @@ def test_whatever_is_stripped_is_reported(text, cap):
     for chunk in processed.chunks:
         for marker in ("预览阅读已结束", "mooonya", "联系老师", "忽略以上指令", "责任编辑", "当前位置", "打印本页"):
             assert marker not in chunk.indexed_text
+
+
+@BOUNDED
+@given(text=st.text(alphabet=COMMON + TRADITIONAL + "乾隆乾坤於著麼後裡髮發臺台,。 \n", max_size=60))
+def test_simplification_shortcut_matches_the_converter(text):
+    """``to_simplified`` skips OpenCC for text it cannot change; the result must be the same."""
+    assert to_simplified(text) == _converter().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")

@@ -1,0 +1,221 @@
+"""The real served app (``python app.py``) in a subprocess, and headless system Chromium driven by Playwright.
+
+The app gets its own index and a copy of the demo corpus under a temporary
+folder, so uploads and deletes never touch the repository.  Its first start
+indexes that corpus, as a user's first ``make run`` does.
+
+Figures (start-up, page ready, first answer text) are collected in ``TIMINGS``
+and printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 90
+ANSWER_TIMEOUT_MS = 60_000
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+
+TIMINGS: dict[str, float] = {}
+
+# The last bot bubble is final when it shows one of these (render.answer_markdown and chat.respond's errors).
+ANSWER_DONE = r"共引用 \d+ 处文件原文|已收录的文件中没有找到依据|服务暂时|检索服务暂时"
+
+
+@dataclass
+class ServedApp:
+    url: str
+    password: str
+    root: Path
+    process: subprocess.Popen
+    log_path: Path
+    launched_at: float  # time.perf_counter() just before Popen
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory) -> ServedApp:
+    root = tmp_path_factory.mktemp("served")
+    (root / "corpus").mkdir()
+    demo = sorted(CORPUS_DIR.glob("*.txt"))
+    assert demo, f"no demo corpus in {CORPUS_DIR}"
+    for path in demo:
+        shutil.copy2(path, root / "corpus" / path.name)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    password = secrets.token_urlsafe(16)
+    env = dict(os.environ)
+    env.update({
+        "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"),
+        "ASSISTANT_PATHS__CORPUS_DIR": str(root / "corpus"),
+        "ASSISTANT_UI__ADMIN_PASSWORD": password,
+        "ASSISTANT_ANSWER__BACKEND": "extractive",  # answers without any model; the tests read its wording
+        "ASSISTANT_SETTINGS_FILE": str(root / "no-settings.yaml"),  # a developer's settings.yaml must not leak in
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.pop("ASSISTANT_PROFILE", None)
+    log_path = root / "app.log"
+    log = log_path.open("w", encoding="utf-8")
+    launched = time.perf_counter()
+    process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    app = ServedApp(url, password, root, process, log_path, launched)
+    try:
+        deadline = launched + STARTUP_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"app.py exited with {process.returncode} before /healthz answered:\n{app.log_tail()}")
+            if time.perf_counter() > deadline:
+                pytest.fail(f"/healthz did not answer within {STARTUP_TIMEOUT_S} s:\n{app.log_tail()}")
+            time.sleep(0.2)
+        TIMINGS["launch → /healthz, no index (s)"] = time.perf_counter() - launched
+        yield app
+    finally:
+        stopping = time.perf_counter()
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        TIMINGS["SIGTERM → app exited (s)"] = time.perf_counter() - stopping
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install_browser.sh"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def chat_ready(browser, served_app) -> ServedApp:  # browser first: its start-up is not counted
+    """The app, once a first browser has loaded the chat right after start-up (measures 'page usable')."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(served_app.url + "/")
+    page.locator("#question textarea").wait_for(state="visible", timeout=30_000)
+    TIMINGS["launch → chat textbox visible, no index (s)"] = time.perf_counter() - served_app.launched_at
+    context.close()
+    return served_app
+
+
+@pytest.fixture
+def page(chat_ready, browser):
+    """A fresh desktop browser tab (1280 wide) of its own context, closed after the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+# ---------------------------------------------------------------- chat helpers
+
+
+def open_chat(page, url: str) -> None:
+    page.goto(url + "/")
+    page.locator("#question textarea").wait_for(state="visible")
+
+
+def bot_messages(page):
+    return page.locator('#chatbot [data-testid="bot"]')
+
+
+def ask_in_chat(page, question: str, *, timing_key: str | None = None) -> str:
+    """Type a question, press 发送, wait for the final answer; return the last bot bubble's text.
+
+    With ``timing_key`` the seconds from the click to the first answer text (anything but the
+    "正在查找" placeholder) are recorded in TIMINGS.
+    """
+    before = bot_messages(page).count()
+    page.locator("#question textarea").fill(question)
+    started = time.perf_counter()
+    page.locator("#send").click()
+    page.wait_for_function(
+        """([before, placeholder]) => {
+            const bots = document.querySelectorAll('#chatbot [data-testid="bot"]');
+            if (bots.length <= before) return false;
+            const text = bots[bots.length - 1].innerText.trim();
+            return text.length > 0 && !text.includes(placeholder);
+        }""",
+        arg=[before, "正在查找相关政策文件"],
+        timeout=ANSWER_TIMEOUT_MS,
+        polling=50,
+    )
+    if timing_key:
+        TIMINGS[timing_key] = time.perf_counter() - started
+    last = bot_messages(page).nth(before)
+    last.filter(has_text=re.compile(ANSWER_DONE)).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    text = last.inner_text()
+    # the sources panel comes with the final bubble: cards for a cited answer, a note for a refusal
+    if "共引用" in text:
+        page.locator("#sources .src-card").first.wait_for()
+    else:
+        page.locator("#sources .src-empty", has_text="没有引用任何文件").wait_for()
+    return text
+
+
+def login_console(page, app: ServedApp) -> None:
+    page.goto(app.url + "/admin/")
+    # Gradio's login form, labelled in the browser's language (zh-CN: 用户名 / 密码 / 登录)
+    page.get_by_label(re.compile(r"用户名|username")).fill("admin")
+    page.get_by_label(re.compile(r"密码|password")).fill(app.password)
+    page.get_by_role("button", name=re.compile(r"^(登录|Login)$")).click()
+    page.locator("#upload-button").wait_for(state="visible")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.write_sep("-", "browser suite timings")
+        for key, seconds in TIMINGS.items():
+            terminalreporter.write_line(f"{key}: {seconds:.2f}")

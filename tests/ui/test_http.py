@@ -1,0 +1,65 @@
+"""The served app over plain HTTP (no browser): the console refuses strangers, the public /ask API answers."""
+
+from __future__ import annotations
+
+from contextlib import closing
+
+import httpx
+import pytest
+from gradio_client import Client
+
+pytestmark = pytest.mark.slow
+
+ANSWER_KEYS = {"question", "answer", "refused", "backend", "sources"}
+
+
+def _client(url: str, **options) -> Client:
+    """A gradio_client that phones nowhere; close it, or its heartbeat keeps the server's shutdown waiting."""
+    return Client(url, verbose=False, analytics_enabled=False, download_files=False, **options)
+
+
+def test_console_api_refuses_unauthenticated_calls(served_app):
+    admin = served_app.url + "/admin"
+    with pytest.raises(Exception, match="(?i)credentials|login|auth"):
+        _client(admin + "/")
+    with httpx.Client(timeout=10) as http:
+        join = {"data": [None], "fn_index": 1, "session_hash": "stranger", "event_data": None, "trigger_id": None}
+        assert http.post(f"{admin}/gradio_api/queue/join", json=join).status_code == 401
+        for endpoint in ("delete", "rebuild", "upload", "retrieval_test"):
+            response = http.post(f"{admin}/gradio_api/call/{endpoint}", json={"data": [None]})
+            assert response.status_code == 401, (endpoint, response.status_code)
+        files = {"files": ("x.txt", "示范市".encode(), "text/plain")}
+        assert http.post(f"{admin}/gradio_api/upload", files=files).status_code == 401
+        assert http.get(f"{admin}/config").status_code == 401
+
+    with pytest.raises(Exception, match="(?i)credentials|login|auth|password"):
+        _client(admin + "/", auth=("admin", served_app.password + "-wrong"))
+    # the refusals above are about the login, not a wrong address: with the password the same API opens
+    with closing(_client(admin + "/", auth=("admin", served_app.password))) as staff:
+        endpoints = staff.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/upload", "/delete", "/rebuild", "/retrieval_test"} <= set(endpoints)
+
+
+def test_public_ask_api_returns_answer_json(served_app):
+    with closing(_client(served_app.url + "/")) as client:
+        answer = client.predict("今年高校毕业生就业有哪些支持?", "[]", "", "", api_name="/ask")
+        assert ANSWER_KEYS <= set(answer)
+        assert answer["question"] == "今年高校毕业生就业有哪些支持?"
+        assert answer["refused"] is False and answer["backend"] == "extractive"
+        assert answer["sources"] and {"rank", "doc_id", "title", "text"} <= set(answer["sources"][0])
+        assert "[1]" in answer["answer"]
+
+        history = '[{"role": "user", "content": "今年高校毕业生就业有哪些支持?"}, {"role": "assistant", "content": "……"}]'
+        refused = client.predict("北京最低工资标准是多少", history, "", "", api_name="/ask")
+        assert ANSWER_KEYS <= set(refused)
+        assert refused["refused"] is True and refused["sources"] == [] and "12333" in refused["answer"]
+
+
+def test_public_app_takes_no_uploads_and_serves_only_indexed_files(served_app):
+    with httpx.Client(timeout=10) as http:
+        files = {"files": ("big.bin", b"\0" * 4096, "application/octet-stream")}
+        assert http.post(f"{served_app.url}/gradio_api/upload", files=files).status_code == 413
+        assert http.get(f"{served_app.url}/documents/0000000000000000").status_code == 404
+        assert http.get(f"{served_app.url}/documents/..%2F..%2Fapp.py").status_code == 404
+        health = http.get(f"{served_app.url}/healthz").json()
+        assert health["status"] == "ok" and health["documents"] >= 2
