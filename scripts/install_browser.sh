@@ -8,4 +8,4 @@ fi
 if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
+$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei fonts-noto-color-emoji >/dev/null

@@ -16,13 +16,13 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.citations import check_answer
 from assistant.answer.extractive import compose, select_sentences
-from assistant.answer.followup import looks_like_follow_up, rule_based_rewrite
+from assistant.answer.followup import key_terms, looks_like_follow_up, rule_based_rewrite
+from assistant.ingest.clean import normalize_query_text
 from assistant.answer.prompts import Prompts
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
 
-REFUSAL_PHRASES = re.compile(r"(没有找到|未找到|没有相关|未检索到|无法回答|没有涉及|未涉及|未作规定|未明确)")
 _UNSURE_SCORE = 0.45
 
 
@@ -85,6 +85,9 @@ class AnswerChain:
         # a rewrite with no Chinese, or an essay instead of a question, is unusable
         if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled) + 20:
             return ruled
+        # a model that echoes the history instead of rewriting drops the new group or the old topic
+        if any(term not in normalize_query_text(first_line) for term in key_terms(ruled)):
+            return ruled
         return first_line
 
     def _refusal(self, question: str, standalone: str, coverage: Coverage) -> str:
@@ -113,10 +116,13 @@ class AnswerChain:
         unsure = max(c.score for c in chosen) < _UNSURE_SCORE
         return compose(chosen, self.prompts.extractive, self.prompts.extractive_unsure, unsure), unsure
 
-    @staticmethod
-    def _context(hits: list[RetrievedChunk]) -> str:
-        blocks = []
+    def _context(self, hits: list[RetrievedChunk]) -> str:
+        """Numbered sources for the prompt, within the context budget (small local models have small windows)."""
+        blocks, used = [], 0
         for hit in hits:
+            if blocks and used + len(hit.chunk.text) > self.settings.max_context_chars:
+                break
+            used += len(hit.chunk.text)
             meta = hit.meta
             where = " | ".join(x for x in (meta.get("title", ""), meta.get("section", "")) if x)
             blocks.append(f"[{hit.rank}] {where}\n{hit.chunk.text}")
@@ -159,13 +165,12 @@ class AnswerChain:
 
         if text:
             checked = check_answer(text, source_texts)
-            if checked.cited or REFUSAL_PHRASES.search(checked.text):
-                refused = not checked.cited and bool(REFUSAL_PHRASES.search(checked.text))
-                answer = Answer(question, standalone, checked.text, refused, backend, [] if refused else hits,
-                                notice, coverage, checked.dropped)
+            if checked.cited:
+                answer = Answer(question, standalone, checked.text, False, backend, hits, notice, coverage, checked.dropped)
                 yield {"type": "final", "answer": answer}
                 return
-            # an LLM answer with no valid citation is not grounded: show the sources' own words instead
+            # an LLM answer with no valid citation is not grounded (and the gate already found evidence, so a
+            # "没有找到" from the model is not trusted either): show the sources' own words instead
             notice = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
             backend = "extractive"
 

@@ -70,3 +70,8 @@ def _merge(previous: str, question: str) -> str:
     if leftover:
         result = f"{result} {leftover}"
     return result
+
+
+def key_terms(question: str) -> list[str]:
+    """The group / policy / region terms a question names (what a rewrite must keep)."""
+    return [t for terms in _categories().values() if (t := _find(normalize_query_text(question), terms))]

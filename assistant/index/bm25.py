@@ -41,7 +41,10 @@ class BM25Index:
         self._retriever = retriever
         self._tokens = tokens
         self._vocab = retriever.vocab_dict if retriever is not None else {}
-        self._doc_ids = np.array(fields.doc_ids, dtype=object)
+        # documents as small integer codes: masking by document is then a table lookup, not a string search
+        self._doc_names = sorted(set(fields.doc_ids))
+        codes = {name: code for code, name in enumerate(self._doc_names)}
+        self._doc_codes = np.array([codes[d] for d in fields.doc_ids], dtype=np.int64)
         self._doc_types = np.array(fields.doc_types, dtype=object)
         self._regions = np.array(fields.regions, dtype=object)
         self._dates = np.array(fields.date_ints, dtype=np.int64)
@@ -98,9 +101,14 @@ class BM25Index:
         """1/0 weights for the chunks that pass the filters; None when nothing is filtered."""
         if len(self.ids) == 0:
             return None
-        keep = np.ones(len(self.ids), dtype=bool)
+        allowed = None
         if allowed_doc_ids is not None:
-            keep &= np.isin(self._doc_ids, list(allowed_doc_ids))
+            allowed = np.array([name in allowed_doc_ids for name in self._doc_names], dtype=bool)
+        if (allowed is None or allowed.all()) and not (doc_type or region or date_from or date_to):
+            return None  # nothing filtered: skip building a mask on every query
+        keep = np.ones(len(self.ids), dtype=bool)
+        if allowed is not None:
+            keep &= allowed[self._doc_codes]
         if doc_type:
             keep &= self._doc_types == doc_type
         if region:

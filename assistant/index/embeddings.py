@@ -74,5 +74,5 @@ class SentenceTransformerEmbeddings(Embeddings):
 
 def load_embeddings(settings: EmbeddingSettings) -> Embeddings:
     if settings.model.lower() in ("usem3", "use-multilingual", "universal-sentence-encoder-multilingual"):
-        return UniversalSentenceEncoderEmbeddings(batch_size=settings.batch_size)
+        return UniversalSentenceEncoderEmbeddings(batch_size=settings.batch_size, threads=settings.threads)
     return SentenceTransformerEmbeddings(settings.model, settings.device, settings.batch_size, settings.normalize)

@@ -97,7 +97,7 @@ class HybridRetriever:
             if chunk.metadata.get("doc_id") in allowed
         ]
         bm25 = self.index.bm25
-        mask = bm25.mask(
+        mask = None if mode == "dense" else bm25.mask(
             allowed,
             filters.doc_type,
             filters.region,
