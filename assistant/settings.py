@@ -100,7 +100,8 @@ class UISettings(BaseModel):
     admin_user: str = "admin"
     admin_password: str | None = Field(None, description="staff console is disabled until this is set")
     max_upload_mb: float = 20.0
-    rate_limit_per_minute: int = 20
+    rate_limit_per_minute: int = 20  # public chat questions per client address; 0 turns it off
+    trust_proxy_headers: bool = False  # take the client address from X-Forwarded-For (only behind your proxy)
     concurrency: int = 8  # chat requests answered at once; more wait in the queue
 
 

@@ -10,6 +10,7 @@ from assistant.index.store import VectorStoreUnavailable
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
 from assistant.ui import render
+from assistant.ui.ratelimit import RATE_LIMITED, RateLimiter, client_key
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def _history_for_service(messages: list[dict]) -> list[dict]:
 def build_chat(service: AssistantService) -> gr.Blocks:
     stats = service.stats()
     backend = service.settings.answer.backend
+    limiter = RateLimiter(service.settings.ui.rate_limit_per_minute)
 
     with gr.Blocks(title="就业政策问答助手") as demo:
         gr.Markdown("# 就业政策问答助手\n只依据已收录的政策文件和讲话作答,并注明出处;文件没有写的,会直接告诉您并建议拨打 12333。",
@@ -64,10 +66,15 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             send_comment = gr.Button("提交意见", size="sm")
             feedback_note = gr.Markdown("")
 
-        def respond(message, messages, type_filter, region_filter, answer_log):
+        def respond(message, messages, type_filter, region_filter, answer_log, request: gr.Request):
             message = (message or "").strip()
             if not message:
                 yield messages, gr.update(), "", answer_log
+                return
+            if not limiter.allow(client_key(request, service.settings.ui.trust_proxy_headers)):
+                messages = messages + [{"role": "user", "content": message},
+                                       {"role": "assistant", "content": f"⏳ {RATE_LIMITED}"}]
+                yield messages, gr.update(), "", answer_log + [None]
                 return
             history = _history_for_service(messages)
             messages = messages + [{"role": "user", "content": message}, {"role": "assistant", "content": THINKING}]
@@ -121,7 +128,8 @@ def build_chat(service: AssistantService) -> gr.Blocks:
         send_comment.click(on_comment, [comment, last_feedback], [feedback_note], api_visibility="private")
         new_chat.click(reset, None, [chatbot, sources, question, answers, last_feedback, status], api_visibility="private")
 
-        def ask(question: str, history_json: str = "[]", doc_type: str = "", region: str = "") -> dict:
+        def ask(question: str, history_json: str = "[]", doc_type: str = "", region: str = "",
+                request: gr.Request = None) -> dict:
             """Answer a question from the indexed documents (the same service as the chat and the CLI).
 
             history_json: JSON list of {"role": "user"|"assistant", "content": str}.
@@ -129,6 +137,8 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             """
             import json
 
+            if not limiter.allow(client_key(request, service.settings.ui.trust_proxy_headers)):
+                raise gr.Error(RATE_LIMITED)
             history = json.loads(history_json or "[]")
             answer = service.ask(question, history=history, filters=Filters(doc_type=doc_type or None, region=region or None))
             return answer.to_json()
