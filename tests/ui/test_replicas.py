@@ -1,0 +1,68 @@
+"""Scale-out: two app processes share one real `chroma run` server; what one ingests, the other answers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import PYTHON, REPO_ROOT
+from tests.index.test_chroma_server import free_port, start_chroma
+from tests.ui.conftest import _healthy
+
+NOTICE = "【虚构测试材料】\n示范市海鸥计划实施细则\n第一条 参加示范市海鸥计划的青年,每人每月可领取海鸥补贴3579元。"
+
+
+def _start_replica(root, chroma_port, password):
+    port = free_port()
+    env = {**os.environ,
+           "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "ASSISTANT_PATHS__CORPUS_DIR": str(root / "corpus"),
+           "ASSISTANT_CHROMA__HOST": "127.0.0.1", "ASSISTANT_CHROMA__PORT": str(chroma_port),
+           "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_ANSWER__BACKEND": "extractive",
+           "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    (root / "corpus").mkdir(parents=True)
+    log = (root / "app.log").open("w")
+    process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while not _healthy(url):
+        assert process.poll() is None and time.time() < deadline, (root / "app.log").read_text()[-3000:]
+        time.sleep(0.3)
+    return process, url
+
+
+@pytest.mark.slow
+def test_a_document_ingested_by_one_replica_is_answered_by_the_other(tmp_path):
+    from gradio_client import Client, handle_file
+
+    chroma = start_chroma(tmp_path / "chroma", chroma_port := free_port())
+    password = secrets.token_urlsafe(12)
+    processes = []
+    try:
+        a, url_a = _start_replica(tmp_path / "a", chroma_port, password)
+        processes.append(a)
+        b, url_b = _start_replica(tmp_path / "b", chroma_port, password)
+        processes.append(b)
+        question = "海鸥计划补贴每月多少钱?"
+        before = Client(url_b, verbose=False).predict(question, "[]", "", "", api_name="/ask")
+        assert "3579" not in before["answer"]
+
+        notice = tmp_path / "海鸥计划.txt"
+        notice.write_text(NOTICE, encoding="utf-8")
+        console = Client(f"{url_a}/admin/", auth=("admin", password), verbose=False)
+        result = console.predict([handle_file(str(notice))], api_name="/upload")
+        assert "已入库" in result[0]
+
+        after = Client(url_b, verbose=False).predict(question, "[]", "", "", api_name="/ask")
+        assert not after["refused"] and "3579元" in after["answer"]
+        assert any("海鸥" in s["text"] for s in after["sources"])
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
+        chroma.terminate()
+        chroma.wait(timeout=10)
