@@ -66,3 +66,30 @@ def test_ingest_and_retrieve_through_a_chroma_server(tmp_path, chroma_server, se
                              embeddings=embeddings)
     assert other.stats()["chunks"] == stats["chunks"]
     assert other.retrieve("见习补贴每月多少钱", k=1).chunks[0].chunk.chunk_id == hits[0].chunk.chunk_id
+
+
+@pytest.mark.slow
+def test_server_down_is_a_clear_error_and_service_resumes(tmp_path, settings_for, embeddings):
+    from assistant.index.store import VectorStoreUnavailable
+
+    port = free_port()
+    data = tmp_path / "chroma-data"
+    server = start_chroma(data, port)
+    settings = settings_for(tmp_path / "app")
+    settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": "127.0.0.1", "port": port})})
+    service = AssistantService(settings, embeddings=embeddings)
+    service.ingest([SHIFAN_DIR])
+    assert "1800元" in service.ask("见习补贴每月多少钱").text
+
+    server.terminate()
+    server.wait(timeout=10)
+    with pytest.raises(VectorStoreUnavailable) as error:
+        service.ask("见习补贴每月多少钱")
+    assert "暂时无法连接" in str(error.value)
+
+    server = start_chroma(data, port)  # same data, same address: the running service picks it up again
+    try:
+        assert "1800元" in service.ask("见习补贴每月多少钱").text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
