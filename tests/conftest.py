@@ -22,6 +22,21 @@ PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 CJK_FONT = "STSong-Light"
 
 
+# ---------------------------------------------------------------- processes
+
+
+def stop_process(process, timeout: float = 10) -> None:
+    """SIGTERM a server the tests started, SIGKILL it when it does not exit in time."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 # ---------------------------------------------------------------- text helpers
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PYTHON
+from tests.conftest import PYTHON, stop_process
 
 SERVER_START_TIMEOUT_S = 60
 
@@ -87,12 +87,7 @@ def llama_server(tmp_path_factory):
             time.sleep(0.1)
         yield LlamaServer(url, log_path, time.monotonic() - started, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def _tail(path: Path, chars: int = 3000) -> str:

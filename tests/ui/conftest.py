@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT
+from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -116,12 +116,7 @@ def served_app(tmp_path_factory) -> ServedApp:
         yield app
     finally:
         stopping = time.perf_counter()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=15)
         TIMINGS["SIGTERM → app exited (s)"] = time.perf_counter() - stopping
         log.close()
 
