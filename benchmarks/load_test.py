@@ -1,0 +1,135 @@
+"""Load test: N concurrent clients ask eval-set questions through the served app's /ask API.
+
+Starts `app.py` on a free loopback port (its own index of the demo corpus, rate limit off), then for each
+concurrency level runs a bounded number of requests and prints throughput, latency p50/p95/p99 and
+errors. Loopback only; every loop is bounded.
+
+    .venv/bin/python benchmarks/load_test.py --clients 10,50 --requests 200 [--out benchmarks/LOAD.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = str(REPO / ".venv" / "bin" / "python")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _questions() -> list[str]:
+    raw = yaml.safe_load((REPO / "tests" / "eval" / "demo.yaml").read_text(encoding="utf-8"))
+    return [q["question"] for q in raw["questions"] if not q.get("history")]
+
+
+def start_app(root: Path, port: int, concurrency: int) -> subprocess.Popen:
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
+           "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_UI__CONCURRENCY": str(concurrency),
+           "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO, env=env, stdout=(root / "app.log").open("w"),
+                               stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("app did not start")
+
+
+def run_level(url: str, clients: int, requests: int, questions: list[str]) -> dict:
+    from gradio_client import Client
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def worker():
+        client = Client(url, verbose=False)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            started = time.perf_counter()
+            try:
+                answer = client.predict(questions[n % len(questions)], "[]", "", "", api_name="/ask")
+                assert "answer" in answer
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                with lock:
+                    errors.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=900)
+    wall = time.perf_counter() - started
+    ms = np.array(latencies) * 1000 if latencies else np.array([0.0])
+    return {"clients": clients, "requests": requests, "ok": len(latencies), "errors": len(errors),
+            "error_kinds": sorted(set(errors)), "throughput_rps": len(latencies) / wall,
+            "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
+            "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", default="10,50")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8, help="the app's concurrent answers (ui.concurrency)")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    questions = _questions()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        app = start_app(Path(tmp), port, args.concurrency)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            run_level(url, 2, 10, questions)  # warm-up, not reported
+            for clients in [int(c) for c in args.clients.split(",")]:
+                rows.append(run_level(url, clients, args.requests, questions))
+                r = rows[-1]
+                print(f"{clients:>3} clients: {r['ok']}/{r['requests']} ok, {r['errors']} errors {r['error_kinds']}, "
+                      f"{r['throughput_rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
+                      f"p99 {r['p99_ms']:.0f} ms", flush=True)
+        finally:
+            app.terminate()
+            app.wait(timeout=20)
+    if args.out:
+        lines = [f"# Load test ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+                 f"`benchmarks/load_test.py --clients {args.clients} --requests {args.requests}`: the served app "
+                 f"(extractive backend, demo corpus, ui.concurrency={args.concurrency}, rate limit off) on loopback, "
+                 f"{os.cpu_count()} cores shared by clients and server. Questions from tests/eval/demo.yaml.", "",
+                 "| clients | requests | ok | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(f"| {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {r['throughput_rps']:.1f} | "
+                         f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} |")
+        Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
