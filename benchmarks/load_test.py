@@ -38,8 +38,8 @@ def _questions() -> list[str]:
     return [q["question"] for q in raw["questions"] if not q.get("history")]
 
 
-def start_app(root: Path, port: int, concurrency: int) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
+def start_app(root: Path, port: int, concurrency: int, password: str) -> subprocess.Popen:
+    env = {**os.environ, "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
            "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_UI__CONCURRENCY": str(concurrency),
            "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO, env=env, stdout=(root / "app.log").open("w"),
@@ -55,10 +55,35 @@ def start_app(root: Path, port: int, concurrency: int) -> subprocess.Popen:
     raise RuntimeError("app did not start")
 
 
-def run_level(url: str, clients: int, requests: int, questions: list[str]) -> dict:
+def ingest_batch(url: str, password: str, folder: Path, files: int) -> tuple[float, str]:
+    """Upload fictional 示范市 notices through the console while the load runs; returns (seconds, result)."""
+    from gradio_client import Client, handle_file
+
+    paths = []
+    for n in range(files):
+        path = folder / f"示范市测试通知{n}.txt"
+        # a topic far from the demo questions (tree planting), so correct answers must not change
+        body = "\n".join(f"第{k}条 示范市第{n}号苗圃第{k}片区春季种植银杏树{100 + k}棵,秋季修剪枝叶。" for k in range(1, 30))
+        path.write_text(f"【虚构测试材料】示范市测试通知{n}\n{body}", encoding="utf-8")
+        paths.append(handle_file(str(path)))
+    started = time.perf_counter()
+    result = Client(f"{url}admin/", auth=("admin", password), verbose=False).predict(paths, api_name="/upload")
+    return time.perf_counter() - started, result[0]
+
+
+def cited(answer: dict) -> tuple:
+    """What an answer says, independent of source numbering: refused, and the passages it cites."""
+    import re
+
+    numbers = {int(n) for n in re.findall(r"\[(\d{1,2})\]", answer["answer"])}
+    return answer["refused"], tuple(sorted(s["text"] for s in answer["sources"] if s["rank"] in numbers))
+
+
+def run_level(url: str, clients: int, requests: int, questions: list[str], expected: dict | None = None) -> dict:
     from gradio_client import Client
 
     latencies: list[float] = []
+    changed: list[str] = []
     errors: list[str] = []
     lock = threading.Lock()
     counter = iter(range(requests))
@@ -72,8 +97,12 @@ def run_level(url: str, clients: int, requests: int, questions: list[str]) -> di
                 return
             started = time.perf_counter()
             try:
-                answer = client.predict(questions[n % len(questions)], "[]", "", "", api_name="/ask")
+                question = questions[n % len(questions)]
+                answer = client.predict(question, "[]", "", "", api_name="/ask")
                 assert "answer" in answer
+                if expected is not None and expected.get(question) != cited(answer):
+                    with lock:
+                        changed.append(question)
                 with lock:
                     latencies.append(time.perf_counter() - started)
             except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
@@ -91,7 +120,7 @@ def run_level(url: str, clients: int, requests: int, questions: list[str]) -> di
     return {"clients": clients, "requests": requests, "ok": len(latencies), "errors": len(errors),
             "error_kinds": sorted(set(errors)), "throughput_rps": len(latencies) / wall,
             "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall}
+            "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall, "changed_answers": len(changed)}
 
 
 def main() -> int:
@@ -99,22 +128,44 @@ def main() -> int:
     parser.add_argument("--clients", default="10,50")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8, help="the app's concurrent answers (ui.concurrency)")
+    parser.add_argument("--ingest-files", type=int, default=5, help="files uploaded during an extra 10-client run")
     parser.add_argument("--out")
     args = parser.parse_args()
     questions = _questions()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        app = start_app(Path(tmp), port, args.concurrency)
+        password = "load-test-only"
+        app = start_app(Path(tmp), port, args.concurrency, password)
         try:
             url = f"http://127.0.0.1:{port}/"
             run_level(url, 2, 10, questions)  # warm-up, not reported
+            from gradio_client import Client
+
+            baseline = Client(url, verbose=False)
+            expected = {}
+            for q in questions:
+                answer = baseline.predict(q, "[]", "", "", api_name="/ask")
+                expected[q] = cited(answer)
             for clients in [int(c) for c in args.clients.split(",")]:
                 rows.append(run_level(url, clients, args.requests, questions))
                 r = rows[-1]
                 print(f"{clients:>3} clients: {r['ok']}/{r['requests']} ok, {r['errors']} errors {r['error_kinds']}, "
                       f"{r['throughput_rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
                       f"p99 {r['p99_ms']:.0f} ms", flush=True)
+            if args.ingest_files:
+                box: dict = {}
+                uploader = threading.Thread(
+                    target=lambda: box.update(result=ingest_batch(url, password, Path(tmp), args.ingest_files)))
+                uploader.start()
+                row = run_level(url, 10, args.requests, questions, expected)
+                uploader.join(timeout=600)
+                row["clients"] = "10 + ingest"
+                row["ingest"] = box.get("result", (0.0, "upload did not finish"))
+                rows.append(row)
+                print(f"10 clients during ingest of {args.ingest_files} files ({row['ingest'][0]:.1f} s): "
+                      f"{row['ok']}/{row['requests']} ok, {row['errors']} errors, {row['changed_answers']} answers "
+                      f"differed from the baseline, p95 {row['p95_ms']:.0f} ms\n{row['ingest'][1]}", flush=True)
         finally:
             app.terminate()
             app.wait(timeout=20)
@@ -123,12 +174,19 @@ def main() -> int:
                  f"`benchmarks/load_test.py --clients {args.clients} --requests {args.requests}`: the served app "
                  f"(extractive backend, demo corpus, ui.concurrency={args.concurrency}, rate limit off) on loopback, "
                  f"{os.cpu_count()} cores shared by clients and server. Questions from tests/eval/demo.yaml.", "",
-                 "| clients | requests | ok | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|---|"]
+                 "| clients | requests | ok | errors | answers changed | req/s | p50 ms | p95 ms | p99 ms |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            lines.append(f"| {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {r['throughput_rps']:.1f} | "
-                         f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} |")
+            changed = r["changed_answers"] if "ingest" in r else "–"
+            lines.append(f"| {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {changed} | "
+                         f"{r['throughput_rps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} |")
+        ingest_rows = [r for r in rows if "ingest" in r]
+        if ingest_rows:
+            lines += ["", f"During the last row, {args.ingest_files} fictional files were uploaded through the console "
+                      f"({ingest_rows[0]['ingest'][0]:.1f} s). \"answers changed\" counts answers whose refusal or cited passages differed from the "
+                      "same question asked before the load (the uploads are about tree planting, unrelated to the demo questions)."]
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return 1 if any(r["errors"] for r in rows) else 0
+    return 1 if any(r["errors"] or r.get("changed_answers") for r in rows) else 0
 
 
 if __name__ == "__main__":
