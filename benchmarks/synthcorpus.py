@@ -254,7 +254,7 @@ def synthetic_questions(seed: int, n: int) -> list[str]:
             f"{rng.choice(EMPLOYERS)}招了{g}有什么补贴?",
             f"{b}多久能批下来",
             f"{rng.choice(ACTIVITIES)}期间有生活费补贴吗",
-            f"创业担保贷款最多能贷多少钱,贴息多少?",
+            "创业担保贷款最多能贷多少钱,贴息多少?",
             f"{g}灵活就业交社保有补贴吗?",
             f"骗取{b}会怎么处理",
             f"{rng.choice(INDUSTRIES)}企业培训员工能拿多少补贴",
