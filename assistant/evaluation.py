@@ -8,23 +8,16 @@ corpus; it is indexed incrementally into ``<index_dir>/eval/<set>``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from assistant.ingest.clean import to_simplified
+from assistant.ingest.clean import squash
 from assistant.settings import REPO_ROOT, Settings
 
 MODES = ("dense", "bm25", "hybrid")
 KS = (1, 3, 5)
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def squash(text: str) -> str:
-    """Text without punctuation or whitespace, simplified: what evidence is matched against."""
-    return _PUNCT.sub("", to_simplified(text))
 
 
 @dataclass

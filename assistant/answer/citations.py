@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.evaluation import squash
-from assistant.ingest.clean import _matches, split_sentences
+from assistant.ingest.clean import _matches, split_sentences, squash
 from assistant.retrieve.threshold import FIGURE
 
 MARKER = re.compile(r"\[(\d{1,2})\]")

@@ -497,3 +497,11 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
         if re.search(rf"[{CJK_CHAR}A-Za-z0-9]", text):
             paragraphs.append(Paragraph(text, line.page))
     return CleanedDocument(paragraphs=paragraphs, removed=removed, meta=meta)
+
+
+_NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def squash(text: str) -> str:
+    """Simplified text without punctuation or whitespace: how a quote is compared with its source."""
+    return _NOT_WORD.sub("", to_simplified(text))

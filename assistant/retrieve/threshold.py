@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from assistant.index.tokenize import stopwords
-from assistant.ingest.clean import _matches
+from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult
 from assistant.retrieve.query import synonyms
 from assistant.settings import AnswerSettings
@@ -137,8 +137,6 @@ class Signals:
 
 
 def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
-    from assistant.evaluation import squash
-
     top = result.chunks[:evidence_chunks]
     evidence = squash("\n".join(hit.chunk.indexed_text for hit in top))
     question = result.query.normalized
