@@ -39,7 +39,11 @@ def _questions() -> list[str]:
 
 
 def start_app(root: Path, port: int, concurrency: int, password: str) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
+    corpus = root / "corpus"  # a copy: uploads during the run must never land in the repo's corpus/
+    corpus.mkdir()
+    for path in (REPO / "corpus").glob("*.txt"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    env = {**os.environ, "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_PATHS__CORPUS_DIR": str(corpus), "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
            "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_UI__CONCURRENCY": str(concurrency),
            "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO, env=env, stdout=(root / "app.log").open("w"),
