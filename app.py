@@ -15,13 +15,18 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from assistant.index.embeddings import EmbeddingModelError
+    from assistant.index.store import IndexMismatchError, IndexUnavailable
     from assistant.privacy import install_log_masking
     from assistant.service import AssistantService
     from assistant.ui.server import serve
 
     install_log_masking()
-    service = AssistantService()
-    report = service.ensure_index()
+    try:
+        service = AssistantService()
+        report = service.ensure_index()
+    except (EmbeddingModelError, IndexMismatchError, IndexUnavailable) as exc:  # model, disk or server problem
+        raise SystemExit(f"无法启动:{exc}") from None
     if report is not None:
         summary = report.summary()
         print(f"首次启动:已索引示范语料 {summary['indexed']} 份文件、{summary['chunks']} 个片段({summary['seconds']} 秒)")

@@ -274,9 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a stack trace
         from assistant.index.embeddings import EmbeddingModelError
-        from assistant.index.store import IndexMismatchError, VectorStoreUnavailable
+        from assistant.index.store import IndexMismatchError, IndexUnavailable
 
-        if isinstance(exc, (IndexMismatchError, VectorStoreUnavailable, EmbeddingModelError)):
+        if isinstance(exc, (IndexMismatchError, IndexUnavailable, EmbeddingModelError)):
             print(f"错误 / error: {exc}", file=sys.stderr)
             return 3
         raise

@@ -39,6 +39,9 @@ class IngestSettings(BaseModel):
     max_chars_per_file: int = 3_000_000
     max_docx_uncompressed_mb: float = 200.0
     max_html_depth: int = 400
+    min_free_disk_mb: float = Field(
+        64.0, description="ingest refuses to start when the index disk has less free space than this"
+    )
     supported_extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from assistant.index.bm25 import BM25Index
 from assistant.index.embeddings import load_embeddings
-from assistant.index.store import ChromaStore, make_client
+from assistant.index.store import ChromaStore, make_client, storage_error, storage_problem
 from assistant.ingest.models import FileReport, IngestError
 from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
 from assistant.settings import Settings
@@ -60,12 +60,30 @@ class PolicyIndex:
         self.settings = settings
         self.index_dir = Path(settings.paths.index_dir)
         self.embeddings = embeddings or load_embeddings(settings.embedding)
-        client = make_client(settings.chroma, self.index_dir)
-        self.store = ChromaStore(client, settings.chroma, self.embeddings.name, self.embeddings.dimension)
+        self._store: ChromaStore | None = None
+        self._store_lock = threading.Lock()
+        self.store  # opened now, so a wrong model or an unusable disk is reported at start-up
         self._bm25: BM25Index | None = None
         self._documents: dict[str, dict] = {}
         self._seen_generation = -1
         self._refresh_lock = threading.Lock()
+
+    @property
+    def store(self) -> ChromaStore:
+        """The Chroma store; reopened after a storage failure (Chroma's embedded engine can hang after one)."""
+        if self._store is not None and not self._store.broken:
+            return self._store
+        with self._store_lock:
+            if self._store is not None and self._store.broken:
+                self._store.close()
+                self._store = None
+                self._seen_generation = -1
+            if self._store is None:
+                low_disk_mb = self.settings.ingest.min_free_disk_mb
+                client = make_client(self.settings.chroma, self.index_dir, low_disk_mb)
+                self._store = ChromaStore(client, self.settings.chroma, self.embeddings.name,
+                                          self.embeddings.dimension, self.index_dir, low_disk_mb)
+            return self._store
 
     # ------------------------------------------------------------ read side
 
@@ -138,9 +156,20 @@ class PolicyIndex:
 
     @contextmanager
     def _write_lock(self):
-        """One writer at a time per index dir (the CLI and the staff console may both ingest)."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / ".write.lock", "a+") as fh:
+        """One writer at a time per index dir (the CLI and the staff console may both ingest).
+
+        A disk that is read-only or too full is refused here, before anything is written.
+        """
+        if not self.settings.chroma.host:
+            reason = storage_problem(self.index_dir, self.settings.ingest.min_free_disk_mb)
+            if reason is not None:
+                raise storage_error(self.index_dir, reason)
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            lock_file = open(self.index_dir / ".write.lock", "a+")
+        except OSError as exc:
+            raise storage_error(self.index_dir, storage_problem(self.index_dir, 0, exc) or exc.strerror, exc) from exc
+        with lock_file as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield

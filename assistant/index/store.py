@@ -12,6 +12,7 @@ side index is rebuilt whenever its generation differs.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,68 @@ class IndexMismatchError(RuntimeError):
     """The index was built with another embedding model; mixing vectors would return garbage."""
 
 
-class VectorStoreUnavailable(RuntimeError):
+class IndexUnavailable(RuntimeError):
+    """The index cannot be used right now; the message, in Chinese, says why and what to do."""
+
+
+class VectorStoreUnavailable(IndexUnavailable):
     """The Chroma server cannot be reached."""
 
 
+class IndexStorageError(IndexUnavailable):
+    """The index folder cannot take writes: the disk is full, it is read-only, or permission is missing."""
+
+
+_STORAGE_MARKERS = {
+    "readonly": "索引目录是只读的",
+    "read-only": "索引目录是只读的",
+    "disk is full": "磁盘已满",
+    "no space left": "磁盘已满",
+    "permission denied": "没有写入索引目录的权限",
+}
+
+
+def storage_problem(path: Path, low_disk_mb: float, error: BaseException | None = None) -> str | None:
+    """Why the folder at ``path`` cannot take writes (read-only, no permission, disk full), or None.
+
+    Chroma reports these as generic internal errors, so the file system itself is asked.
+    """
+    text = str(error).lower() if error is not None else ""
+    for marker, reason in _STORAGE_MARKERS.items():
+        if marker in text:
+            return reason
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        fs = os.statvfs(probe)
+    except OSError:
+        return None
+    if fs.f_flag & os.ST_RDONLY:
+        return "索引目录所在的文件系统是只读的"
+    if not os.access(probe, os.W_OK):
+        return "没有写入索引目录的权限"
+    free_mb = fs.f_bavail * fs.f_frsize / 2**20
+    if free_mb < low_disk_mb:
+        return f"磁盘空间不足(剩余 {free_mb:.1f} MB)"
+    return None
+
+
+def _from_storage(exc: BaseException) -> bool:
+    """Errors raised by Chroma itself or by the OS, as opposed to our own errors or bugs."""
+    return isinstance(exc, OSError) or type(exc).__module__.startswith("chromadb")
+
+
+def storage_error(path: Path, reason: str, exc: BaseException | None = None) -> IndexStorageError:
+    detail = f"({exc})" if exc is not None else ""
+    return IndexStorageError(
+        f"索引目录 {path} 无法写入:{reason}{detail}。已收录的文件不受影响,未写完的文件不会被检索;"
+        f"请释放磁盘空间或检查目录权限后重新导入。"
+    )
+
+
 def _unavailable_as_error(method):
-    """A Chroma server that is down or unreachable becomes one clear error, not a stack trace."""
+    """A Chroma server that is down, or a local index on a full or read-only disk, becomes one clear error."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -43,6 +100,12 @@ def _unavailable_as_error(method):
             return method(self, *args, **kwargs)
         except httpx.TransportError as exc:
             raise VectorStoreUnavailable(f"向量数据库({self.location})暂时无法连接,请稍后再试:{exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - Chroma's storage failures have no type of their own
+            reason = storage_problem(self.index_dir, self.low_disk_mb, exc) if self.index_dir and _from_storage(exc) else None
+            if reason is None:
+                raise
+            self.broken = True
+            raise storage_error(self.index_dir, reason, exc) from exc
 
     return wrapper
 
@@ -76,7 +139,8 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     }
 
 
-def make_client(settings: ChromaSettings, index_dir: Path):
+def make_client(settings: ChromaSettings, index_dir: Path, low_disk_mb: float = 0.0):
+    """A Chroma client: the configured server, or the embedded store in ``index_dir``."""
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
@@ -86,19 +150,38 @@ def make_client(settings: ChromaSettings, index_dir: Path):
             return chromadb.HttpClient(host=settings.host, port=settings.port, settings=client_settings)
         except Exception as exc:  # noqa: BLE001 - connection errors come in many types
             raise VectorStoreUnavailable(f"无法连接向量数据库 {settings.host}:{settings.port}:{exc}") from exc
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=client_settings)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=client_settings)
+    except Exception as exc:  # noqa: BLE001 - opening writes to disk; a full or read-only one fails here
+        reason = storage_problem(index_dir, low_disk_mb, exc) if _from_storage(exc) else None
+        if reason is None:
+            raise
+        raise storage_error(index_dir, reason, exc) from exc
 
 
 class ChromaStore:
-    def __init__(self, client, settings: ChromaSettings, model_name: str, dimension: int):
+    def __init__(self, client, settings: ChromaSettings, model_name: str, dimension: int,
+                 index_dir: Path | None = None, low_disk_mb: float = 0.0):
         self._client = client
         self._settings = settings
         self.model_name = model_name
         self.dimension = dimension
+        self.index_dir = None if settings.host else index_dir  # where storage failures are diagnosed
+        self.low_disk_mb = low_disk_mb
         self.location = (
             f"chroma://{settings.host}:{settings.port}/{settings.collection}" if settings.host else "embedded"
         )
+        # after a full or read-only disk, embedded Chroma can hang on its next write: the owner opens a new client
+        self.broken = False
+        self._open_collections()
+
+    def close(self) -> None:
+        self._client.close()
+
+    @_unavailable_as_error
+    def _open_collections(self) -> None:
+        settings = self._settings
         hnsw = {
             "space": "cosine",
             "ef_search": settings.hnsw_ef_search,
@@ -106,20 +189,20 @@ class ChromaStore:
             "max_neighbors": settings.hnsw_max_neighbors,
         }
         # embedding_function=None: Chroma must never fall back to its own downloading model
-        self.chunks = client.get_or_create_collection(
+        self.chunks = self._client.get_or_create_collection(
             settings.collection,
             configuration={"hnsw": hnsw},
-            metadata={"embedding_model": model_name, "embedding_dim": dimension},
+            metadata={"embedding_model": self.model_name, "embedding_dim": self.dimension},
             embedding_function=None,
         )
-        self.registry = client.get_or_create_collection(
+        self.registry = self._client.get_or_create_collection(
             f"{settings.collection}__documents", embedding_function=None
         )
         built_with = (self.chunks.metadata or {}).get("embedding_model")
         built_dim = (self.chunks.metadata or {}).get("embedding_dim")
-        if built_with != model_name or built_dim != dimension:
+        if built_with != self.model_name or built_dim != self.dimension:
             raise IndexMismatchError(
-                f"索引由向量模型“{built_with}”({built_dim} 维)构建,当前配置为“{model_name}”({dimension} 维)。"
+                f"索引由向量模型“{built_with}”({built_dim} 维)构建,当前配置为“{self.model_name}”({self.dimension} 维)。"
                 f"请重建索引:python -m assistant ingest --rebuild"
             )
 
@@ -200,13 +283,10 @@ class ChromaStore:
 
     @_unavailable_as_error
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks with their cosine similarity."""
-        total = self.count()
-        if total == 0:
-            return []
+        """Nearest chunks with their cosine similarity (fewer than ``k`` when the collection is smaller)."""
         got = self.chunks.query(
             query_embeddings=[vector],
-            n_results=min(k, total),
+            n_results=k,
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )

@@ -6,7 +6,7 @@ import logging
 
 import gradio as gr
 
-from assistant.index.store import VectorStoreUnavailable
+from assistant.index.store import IndexUnavailable
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
 from assistant.ui import render
@@ -93,8 +93,8 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                         yield (messages, render.sources_html(answer, service.highlight_terms(answer["standalone_question"])),
                                "", answer_log + [answer])
                         return
-            except VectorStoreUnavailable:
-                log.warning("vector store unavailable")
+            except IndexUnavailable as exc:  # Chroma server down, index disk full or read-only
+                log.warning("index unavailable: %s", exc)
                 messages[-1] = {"role": "assistant", "content": "⚠️ 检索服务暂时无法连接,请稍后再试,或拨打人社服务热线 12333。"}
                 yield messages, gr.update(), "", answer_log + [None]
             except Exception:  # noqa: BLE001 - a user sees a message, never a stack trace

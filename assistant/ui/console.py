@@ -6,15 +6,20 @@ chat, it only calls the service.
 
 from __future__ import annotations
 
+import functools
+import logging
 from pathlib import Path
 
 import gradio as gr
 
+from assistant.index.store import IndexUnavailable
 from assistant.ingest.metadata import DOC_TYPE_LABELS
 from assistant.service import AssistantService
 
 STATUS_ZH = {"indexed": "已入库", "unchanged": "未变化,跳过", "failed": "失败", "skipped": "已跳过", "removed": "已移除"}
 DOC_COLUMNS = ["标题", "类型", "日期", "片段数", "文件", "文档ID"]
+
+log = logging.getLogger(__name__)
 
 
 def _documents_table(service: AssistantService) -> list[list]:
@@ -68,6 +73,20 @@ def build_console(service: AssistantService) -> gr.Blocks:
             ranked = gr.Dataframe(headers=["排名", "融合得分", "向量相似度", "BM25", "标题", "章节", "页码", "片段"],
                                   interactive=False, wrap=True, elem_id="probe-results")
 
+        def index_errors_as_message(action):
+            """A full or read-only disk, or a Chroma server that is down, is told to staff in the result line."""
+
+            @functools.wraps(action)
+            def guarded(*args, **kwargs):
+                try:
+                    return action(*args, **kwargs)
+                except IndexUnavailable as exc:
+                    log.warning("console action failed: %s", exc)
+                    return f"⚠️ 操作未完成:{exc}", gr.update(), gr.update()
+
+            return guarded
+
+        @index_errors_as_message
         def do_upload(paths, progress=gr.Progress()):
             if not paths:
                 return "请先选择文件。", gr.update(), gr.update()
@@ -80,6 +99,7 @@ def build_console(service: AssistantService) -> gr.Blocks:
             report, refused = service.upload(uploads, progress=report_progress)
             return _result_lines(report, refused), _documents_table(service), gr.update(choices=_choices(service))
 
+        @index_errors_as_message
         def do_delete(doc_id):
             if not doc_id:
                 return "请先选择文件。", gr.update(), gr.update()
@@ -87,6 +107,7 @@ def build_console(service: AssistantService) -> gr.Blocks:
             message = "已删除,问答中不会再引用它。" if removed else "该文件已不在索引中。"
             return message, _documents_table(service), gr.update(choices=_choices(service), value=None)
 
+        @index_errors_as_message
         def do_rebuild(confirmed, progress=gr.Progress()):
             if not confirmed:
                 return "请先勾选确认。", gr.update(), gr.update()

@@ -132,12 +132,17 @@ def test_ingest_killed_at_random_points_finishes_on_rerun(tmp_path, make_index, 
         (corpus / f"doc{n:02d}.txt").write_text(f"示范市测试文件{n}\n{body}", encoding="utf-8")
     env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(settings.paths.index_dir),
            "ASSISTANT_PATHS__CORPUS_DIR": str(corpus)}
+    command = [PYTHON, "-m", "assistant", "ingest", str(corpus)]
+    # one full run into a scratch index says how long a run takes on this machine, so kills land inside it
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO_ROOT, env={**env, "ASSISTANT_PATHS__INDEX_DIR": str(tmp_path / "scratch")},
+                   check=True, capture_output=True, timeout=300)
+    full_run = time.perf_counter() - started
     rng = random.Random(7)
     killed = 0
     for _ in range(4):
-        process = subprocess.Popen([PYTHON, "-m", "assistant", "ingest", str(corpus)], cwd=REPO_ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(3.5, 6.0))  # model load takes ~2-3 s; then files are being written
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 0.9) * full_run)  # past the model load, while files are being written
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
