@@ -34,20 +34,58 @@ def mask_pii(text: str) -> str:
     return text
 
 
+def mask_record(record: logging.LogRecord) -> None:
+    """Mask a record in place: message, traceback and stack, before any handler formats them.
+
+    String arguments are masked one by one, so formatters that unpack ``args``
+    (uvicorn's access log) keep working; when a number still shows in the
+    message (it came from a non-string argument), the masked message replaces
+    message and arguments.  The traceback is formatted here and ``exc_info``
+    dropped, so no handler can render the exception again from its object.
+    """
+    if isinstance(record.msg, str):
+        record.msg = mask_pii(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(mask_pii(a) if isinstance(a, str) else a for a in record.args)
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string is for the handler to report, not the caller
+        message = ""
+    masked = mask_pii(message)
+    if masked != message:
+        record.msg, record.args = masked, ()
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    if record.exc_text:
+        record.exc_text = mask_pii(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_pii(record.stack_info)
+
+
 class MaskingFilter(logging.Filter):
     """A logging filter that masks personal numbers in every record it passes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_pii(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
+        mask_record(record)
         return True
 
 
 def install_log_masking() -> None:
-    """Mask personal numbers in every handler of the root logger (and ones added later via basicConfig)."""
-    root = logging.getLogger()
-    for handler in root.handlers:
-        handler.addFilter(MaskingFilter())
-    root.addFilter(MaskingFilter())
+    """Mask every log record as it is created.
+
+    A record factory, unlike a filter or formatter on handlers, also covers
+    handlers added later (``logging.basicConfig``, uvicorn's ``dictConfig``)
+    and loggers that do not propagate to the root.
+    """
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "masks_pii", False):
+        return
+
+    def masked_record(*args, **kwargs) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        mask_record(record)
+        return record
+
+    masked_record.masks_pii = True
+    logging.setLogRecordFactory(masked_record)

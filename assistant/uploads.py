@@ -6,11 +6,17 @@ import re
 import unicodedata
 from pathlib import Path
 
+from assistant.ingest.loaders import format_size
+
 UPLOAD_SUBDIR = "uploads"
 
 
 class UploadRejected(ValueError):
-    """An upload that is refused, with a Chinese message for the console."""
+    """An upload that is refused: ``code`` for programs (as in IngestError), the Chinese message for the console."""
+
+    def __init__(self, code: str, message_zh: str):
+        super().__init__(message_zh)
+        self.code = code
 
 
 def sanitize_filename(name: str) -> str:
@@ -29,11 +35,12 @@ def sanitize_filename(name: str) -> str:
 def save_upload(corpus_dir: Path, original_name: str, data: bytes, max_mb: float) -> Path:
     """Write an uploaded file under ``corpus_dir/uploads`` and return its path."""
     if len(data) > max_mb * 1024 * 1024:
-        raise UploadRejected(f"文件“{sanitize_filename(original_name)}”超过大小上限 {max_mb:g} MB,已拒绝")
+        name = sanitize_filename(original_name)
+        raise UploadRejected("too_large", f"文件“{name}”过大({format_size(len(data))}),上限为 {max_mb:g} MB,已拒绝")
     folder = (corpus_dir / UPLOAD_SUBDIR).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     target = (folder / sanitize_filename(original_name)).resolve()
     if target.parent != folder:  # belt and braces: the name can no longer contain a path
-        raise UploadRejected("文件名不合法,已拒绝")
+        raise UploadRejected("bad_name", "文件名不合法,已拒绝")
     target.write_bytes(data)
     return target

@@ -4,13 +4,50 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from assistant.feedback import FeedbackStore
-from assistant.privacy import MaskingFilter, mask_pii
+from assistant.privacy import MaskingFilter, install_log_masking, mask_pii
 
 ID_CARD = "11010519491231002X"
 PHONE = "13912345678"
 BANK = "6222021234567890123"
 TYPED = f"我身份证{ID_CARD},手机{PHONE},银行卡{BANK},失业金怎么领?"
+MASKED = ("110105***********X", "139****5678", "6222***********0123")
+
+
+@pytest.fixture
+def file_logger(tmp_path, request):
+    """A logger of its own writing to ``app.log`` through a real file handler; returns (logger, log path)."""
+    logger = logging.getLogger(f"assistant.privacy-test.{request.node.name}")
+    logger.propagate = False  # like uvicorn's loggers: only its own handler sees the records
+    logger.setLevel(logging.INFO)
+    path = tmp_path / "app.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    yield logger, path
+    logger.removeHandler(handler)
+    handler.close()
+    logger.filters.clear()
+
+
+def fail_with_typed_numbers():
+    raise ValueError(f"问题:{TYPED}")
+
+
+def log_exception_with_stack(logger: logging.Logger) -> None:
+    try:
+        fail_with_typed_numbers()
+    except ValueError as exc:
+        logger.exception("question failed: %s", exc, stack_info=True)
+
+
+def assert_masked(log: str) -> None:
+    for number in (ID_CARD, PHONE, BANK):
+        assert number not in log
+    for masked in MASKED:
+        assert masked in log
 
 
 def test_mask_pii_hides_the_middle_and_keeps_ordinary_numbers():
@@ -22,21 +59,58 @@ def test_mask_pii_hides_the_middle_and_keeps_ordinary_numbers():
     assert "139****5678" in mask_pii("电话 139-1234-5678") and "6222 **** ****" in mask_pii("6222 0212 3456 7890 123")
 
 
-def test_nothing_written_keeps_the_numbers(tmp_path, caplog):
+def test_nothing_written_keeps_the_numbers(tmp_path, file_logger):
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     answer = {"question": TYPED, "answer": f"已记录您的电话{PHONE}", "sources": [{"doc_id": "d1"}],
               "backend": "extractive", "refused": False}
     row = store.add("down", answer["question"], answer["answer"], ["d1"], "extractive", False, comment=f"卡号{BANK}")
     store.set_comment(row, f"补充:身份证{ID_CARD}")
 
-    logger = logging.getLogger("assistant.privacy-test")
+    logger, _ = file_logger
     logger.addFilter(MaskingFilter())
-    handler = logging.FileHandler(tmp_path / "app.log", encoding="utf-8")
-    logger.addHandler(handler)
     logger.warning("question failed: %s", TYPED)
-    handler.close()
 
     written = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
     for number in (ID_CARD, PHONE, BANK):
         assert number.encode() not in written
     assert store.all()[0]["rating"] == "down" and "139****5678" in store.all()[0]["question"]
+
+
+def test_filter_masks_exception_traceback_and_stack(file_logger):
+    logger, path = file_logger
+    logger.addFilter(MaskingFilter())
+    log_exception_with_stack(logger)
+    log = path.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in log and "Stack (most recent call last)" in log
+    assert "fail_with_typed_numbers" in log and log.count("ValueError: 问题:") == 1
+    assert_masked(log)
+
+
+def test_masked_access_log_keeps_its_arguments(file_logger):
+    """uvicorn's access formatter unpacks ``record.args``: masking must not fold them into the message."""
+    from uvicorn.logging import AccessFormatter
+
+    logger, path = file_logger
+    logger.handlers[0].setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s'))
+    logger.addFilter(MaskingFilter())
+    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET", f"/?q={PHONE}", "1.1", 200)
+    assert path.read_text(encoding="utf-8") == '127.0.0.1:50000 - "GET /?q=139****5678 HTTP/1.1" 200 OK\n'
+
+
+@pytest.fixture
+def restore_record_factory():
+    previous = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(previous)
+
+
+def test_installed_masking_covers_handlers_added_later(restore_record_factory, tmp_path, request):
+    """The app installs masking before uvicorn configures its own, non-propagating loggers; those are covered too."""
+    install_log_masking()
+    installed = logging.getLogRecordFactory()
+    install_log_masking()
+    assert logging.getLogRecordFactory() is installed  # a second call does not wrap the factory again
+
+    logger, path = request.getfixturevalue("file_logger")  # its handler is added after masking was installed
+    log_exception_with_stack(logger)
+    assert_masked(path.read_text(encoding="utf-8"))

@@ -32,8 +32,8 @@ def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
     if size > caps.max_file_mb * 1024 * 1024:
         raise IngestError(
             "too_large",
-            f"文件过大({size / 1048576:.1f} MB),上限为 {caps.max_file_mb:g} MB",
-            f"file too large ({size / 1048576:.1f} MB > {caps.max_file_mb:g} MB)",
+            f"文件过大({format_size(size)}),上限为 {caps.max_file_mb:g} MB",
+            f"file too large ({format_size(size)} > {caps.max_file_mb:g} MB)",
         )
     data = path.read_bytes()
     loader = {
@@ -54,6 +54,13 @@ def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
     if not any(p.text.strip() for p in doc.pages):
         raise IngestError("no_text", "文件中没有可提取的文字", "no extractable text")
     return doc
+
+
+def format_size(n_bytes: int) -> str:
+    """A size for messages; KB below 1 MB, so a small file over a small cap does not read `0.0 MB`."""
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.1f} KB"
+    return f"{n_bytes / 1048576:.1f} MB"
 
 
 _PLACEHOLDER_TITLES = re.compile(
@@ -272,8 +279,8 @@ def _load_docx(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     if uncompressed > caps.max_docx_uncompressed_mb * 1024 * 1024:
         raise IngestError(
             "zip_bomb",
-            f"DOCX 解压后过大({uncompressed / 1048576:.0f} MB),已拒绝",
-            f"DOCX expands to {uncompressed / 1048576:.0f} MB; refused",
+            f"DOCX 解压后过大({format_size(uncompressed)}),上限为 {caps.max_docx_uncompressed_mb:g} MB,已拒绝",
+            f"DOCX expands to {format_size(uncompressed)} > {caps.max_docx_uncompressed_mb:g} MB; refused",
         )
     if "word/document.xml" not in archive.namelist():
         raise IngestError("damaged", "DOCX 文件已损坏(缺少正文)", "damaged DOCX (no word/document.xml)")
@@ -325,7 +332,7 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     if _max_tag_depth(raw, caps.max_html_depth) > caps.max_html_depth:
         raise IngestError(
             "html_too_deep",
-            f"HTML 嵌套层级过深(超过 {caps.max_html_depth} 层),已拒绝",
+            f"HTML 嵌套层级过深,上限为 {caps.max_html_depth} 层,已拒绝",
             f"HTML nested too deeply (more than {caps.max_html_depth} levels); refused",
         )
     try:
