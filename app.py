@@ -27,12 +27,12 @@ def main() -> None:
         report = service.ensure_index()
     except (EmbeddingModelError, IndexMismatchError, IndexUnavailable) as exc:  # model, disk or server problem
         raise SystemExit(f"无法启动:{exc}") from None
-    if report is not None:
-        summary = report.summary()
-        print(f"首次启动:已索引示范语料 {summary['indexed']} 份文件、{summary['chunks']} 个片段({summary['seconds']} 秒)")
-        for f in report.files:
-            if f.status == "failed":
-                print(f"  ❌ {f.source}:{f.reason_zh}")
+    summary = report.summary()
+    if summary["indexed"]:
+        print(f"已索引语料目录中的新文件 {summary['indexed']} 份、{summary['chunks']} 个片段({summary['seconds']} 秒)")
+    for f in report.files:
+        if f.status == "failed":
+            print(f"  ❌ {f.source}:{f.reason_zh}")
     service.warm_up()
     stats = service.stats()
     ui = service.settings.ui

@@ -81,11 +81,11 @@ class AssistantService:
         path = (corpus / meta["source"]).resolve()
         return path if path.is_relative_to(corpus) and path.is_file() else None
 
-    def ensure_index(self) -> IngestReport | None:
-        """Index the corpus folder when the index holds no document yet (first start)."""
-        if self.index.complete_documents():
-            return None
-        return self.ingest()
+    def ensure_index(self) -> IngestReport:
+        """At start, bring the index up to the corpus folder: the first start indexes the demo corpus, and
+        a start after a crash finishes what the killed run left (files saved but not indexed, documents
+        half-written or half-deleted).  Nothing is removed here: another replica may have added it."""
+        return self.ingest(prune=False)
 
     # ------------------------------------------------------------ feedback
 

@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_TIMEOUT_S = 90
 ANSWER_TIMEOUT_MS = 60_000
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+# the README's screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean
+SCREENSHOTS = (REPO_ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS")
+               else Path(os.environ.get("TMPDIR", "/tmp")) / "assistant-screenshots")
 
 TIMINGS: dict[str, float] = {}
 
@@ -76,17 +78,21 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def served_app(tmp_path_factory) -> ServedApp:
-    root = tmp_path_factory.mktemp("served")
-    (root / "corpus").mkdir()
+def copy_demo_corpus(root: Path) -> None:
+    (root / "corpus").mkdir(parents=True, exist_ok=True)
     demo = sorted(CORPUS_DIR.glob("*.txt"))
     assert demo, f"no demo corpus in {CORPUS_DIR}"
     for path in demo:
         shutil.copy2(path, root / "corpus" / path.name)
+
+
+def launch_app(root: Path, password: str, extra_env: dict[str, str] | None = None) -> ServedApp:
+    """``python app.py`` over ``root/corpus`` and ``root/index`` on a free port, once /healthz answers.
+
+    Its output is appended to ``root/app.log`` (a restarted app keeps the earlier log).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    password = secrets.token_urlsafe(16)
     env = dict(os.environ)
     env.update({
         "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"),
@@ -99,26 +105,35 @@ def served_app(tmp_path_factory) -> ServedApp:
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("ASSISTANT_PROFILE", None)
+    env.update(extra_env or {})
     log_path = root / "app.log"
-    log = log_path.open("w", encoding="utf-8")
     launched = time.perf_counter()
-    process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("a", encoding="utf-8") as log:
+        process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     app = ServedApp(url, password, root, process, log_path, launched)
+    deadline = launched + STARTUP_TIMEOUT_S
+    while not _healthy(url):
+        if process.poll() is not None:
+            pytest.fail(f"app.py exited with {process.returncode} before /healthz answered:\n{app.log_tail()}")
+        if time.perf_counter() > deadline:
+            stop_process(process)
+            pytest.fail(f"/healthz did not answer within {STARTUP_TIMEOUT_S} s:\n{app.log_tail()}")
+        time.sleep(0.2)
+    return app
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory) -> ServedApp:
+    root = tmp_path_factory.mktemp("served")
+    copy_demo_corpus(root)
+    app = launch_app(root, secrets.token_urlsafe(16))
+    TIMINGS["launch → /healthz, no index (s)"] = time.perf_counter() - app.launched_at
     try:
-        deadline = launched + STARTUP_TIMEOUT_S
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"app.py exited with {process.returncode} before /healthz answered:\n{app.log_tail()}")
-            if time.perf_counter() > deadline:
-                pytest.fail(f"/healthz did not answer within {STARTUP_TIMEOUT_S} s:\n{app.log_tail()}")
-            time.sleep(0.2)
-        TIMINGS["launch → /healthz, no index (s)"] = time.perf_counter() - launched
         yield app
     finally:
         stopping = time.perf_counter()
-        stop_process(process, timeout=15)
+        stop_process(app.process, timeout=15)
         TIMINGS["SIGTERM → app exited (s)"] = time.perf_counter() - stopping
-        log.close()
 
 
 @pytest.fixture(scope="session")

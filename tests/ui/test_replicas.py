@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import time
 
 import pytest
 
-from tests.conftest import PYTHON, REPO_ROOT
 from tests.index.test_chroma_server import free_port, start_chroma
-from tests.ui.conftest import _healthy
+from tests.ui.conftest import launch_app
 
 NOTICE = "【虚构测试材料】\n示范市海鸥计划实施细则\n第一条 参加示范市海鸥计划的青年,每人每月可领取海鸥补贴3579元。"
 
 
 def _start_replica(root, chroma_port, password):
-    port = free_port()
-    env = {**os.environ,
-           "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "ASSISTANT_PATHS__CORPUS_DIR": str(root / "corpus"),
-           "ASSISTANT_CHROMA__HOST": "127.0.0.1", "ASSISTANT_CHROMA__PORT": str(chroma_port),
-           "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_ANSWER__BACKEND": "extractive",
-           "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
     (root / "corpus").mkdir(parents=True)
-    log = (root / "app.log").open("w")
-    process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while not _healthy(url):
-        assert process.poll() is None and time.time() < deadline, (root / "app.log").read_text()[-3000:]
-        time.sleep(0.3)
-    return process, url
+    app = launch_app(root, password, {"ASSISTANT_CHROMA__HOST": "127.0.0.1", "ASSISTANT_CHROMA__PORT": str(chroma_port)})
+    return app.process, app.url
 
 
 @pytest.mark.slow
