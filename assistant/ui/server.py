@@ -6,7 +6,9 @@ import logging
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from assistant.index.store import IndexUnavailable
 
 from assistant.service import AssistantService
 from assistant.ui.chat import build_chat
@@ -28,8 +30,12 @@ def create_app(service: AssistantService) -> FastAPI:
     ui = service.settings.ui
 
     @app.get("/healthz")
-    def health() -> dict:
-        stats = service.stats()
+    def health():
+        """200 with counts when questions can be answered; 503 with the reason when the index cannot be read."""
+        try:
+            stats = service.stats()
+        except IndexUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return {"status": "ok", "documents": len(stats["documents"]), "chunks": stats["chunks"]}
 
     @app.get("/documents/{doc_id}")
@@ -42,8 +48,10 @@ def create_app(service: AssistantService) -> FastAPI:
     chat = build_chat(service).queue(default_concurrency_limit=ui.concurrency)
     if ui.admin_password:
         console = build_console(service).queue(default_concurrency_limit=1)
+        # Gradio stores an upload before our handler sees it: the size cap must stop it at the door
         app = gr.mount_gradio_app(app, console, path="/admin", auth=[(ui.admin_user, ui.admin_password)],
-                                  auth_message="知识库管理:请使用管理员账号登录", css=CSS)
+                                  auth_message="知识库管理:请使用管理员账号登录", css=CSS,
+                                  max_file_size=int(ui.max_upload_mb * 2**20))
     else:
         @app.get("/admin")
         @app.get("/admin/")

@@ -63,3 +63,18 @@ def test_public_app_takes_no_uploads_and_serves_only_indexed_files(served_app):
         assert http.get(f"{served_app.url}/documents/..%2F..%2Fapp.py").status_code == 404
         health = http.get(f"{served_app.url}/healthz").json()
         assert health["status"] == "ok" and health["documents"] >= 2
+
+
+def test_console_upload_over_the_size_cap_is_stopped_at_the_door(served_app):
+    """Gradio would store any upload in its temp folder before the console's handler sees it."""
+    from assistant.settings import UISettings
+
+    cap = int(UISettings().max_upload_mb * 2**20)  # the served app runs with the default
+    admin = served_app.url + "/admin"
+    with httpx.Client(timeout=30) as http:
+        login = http.post(f"{admin}/login", data={"username": "admin", "password": served_app.password})
+        assert login.status_code == 200, login.text
+        small = {"files": ("示范市.txt", "示范市测试".encode(), "text/plain")}
+        assert http.post(f"{admin}/gradio_api/upload", files=small).status_code == 200
+        big = {"files": ("big.txt", b"a" * (cap + 1024), "text/plain")}
+        assert http.post(f"{admin}/gradio_api/upload", files=big).status_code == 413
