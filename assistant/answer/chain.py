@@ -108,7 +108,7 @@ class AnswerChain:
 
     def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
         chosen = select_sentences(
-            standalone, hits[: self.settings.max_context_chunks], coverage, self.retriever.index.embeddings,
+            standalone, hits[: self.settings.max_context_chunks], coverage, self.retriever.embedding_cache,
             self.settings.max_sentences,
         )
         if not chosen:

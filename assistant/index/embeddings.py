@@ -4,13 +4,17 @@
 model (pure numpy, works offline, handles Chinese); anything else is a
 sentence-transformers model id (e.g. ``BAAI/bge-small-zh-v1.5``) or a local
 directory.  Each component exposes ``name`` and ``dimension`` so the vector
-store can refuse to mix models.
+store can refuse to mix models.  ``EmbeddingCache`` keeps the vectors the
+answer path computes, by text, so repeated sentences and questions are free.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.settings import EmbeddingSettings
@@ -70,6 +74,74 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+class _LRU:
+    """A thread-safe, bounded least-recently-used map."""
+
+    def __init__(self, maxsize: int):
+        self._data: OrderedDict = OrderedDict()
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class EmbeddingCache:
+    """Vectors the answer path asked for before, by text.
+
+    Embedding the candidate sentences of the top chunks is most of an extractive
+    answer's CPU, and the same sentences (and often the same questions) come back
+    for question after question.  A vector depends on the text alone, so entries
+    are keyed by text and can never go stale when the index changes.
+    """
+
+    def __init__(self, embeddings: Embeddings, documents: int, queries: int):
+        self.embeddings = embeddings
+        self._documents = _LRU(documents)
+        self._queries = _LRU(queries)
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = np.asarray(self.embeddings.embed_query(text))  # an array: a fraction of a list's memory
+            self._queries.put(text, vector)
+        return vector.tolist()
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """float32 rows, one per text; texts not seen before are embedded together in one call."""
+        rows = [self._documents.get(text) for text in texts]
+        missing = list(dict.fromkeys(text for text, row in zip(texts, rows) if row is None))
+        if missing:
+            vectors = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
+            fresh = {text: vector.copy() for text, vector in zip(missing, vectors)}  # copies: no batch kept alive
+            for text, vector in fresh.items():
+                self._documents.put(text, vector)
+            rows = [fresh[text] if row is None else row for text, row in zip(texts, rows)]
+        return np.stack(rows)
+
+    def clear(self) -> None:
+        self._documents.clear()
+        self._queries.clear()
 
 
 def load_embeddings(settings: EmbeddingSettings) -> Embeddings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assistant.index.embeddings import EmbeddingCache
 from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.retrieve.query import ParsedQuery, parse_query
@@ -78,6 +79,19 @@ class HybridRetriever:
         self.index = index
         self.settings = settings
         self.reranker = reranker
+        self._embedding_cache = self._new_cache()
+
+    @property
+    def embedding_cache(self) -> EmbeddingCache:
+        """Vectors by text, shared with the answer chain's sentence scoring; started afresh when the index's
+        model is swapped (benchmarks do that), so a vector of another model is never served."""
+        if self._embedding_cache.embeddings is not self.index.embeddings:
+            self._embedding_cache = self._new_cache()
+        return self._embedding_cache
+
+    def _new_cache(self) -> EmbeddingCache:
+        sizes = self.index.settings.embedding
+        return EmbeddingCache(self.index.embeddings, sizes.cache_documents, sizes.cache_queries)
 
     def retrieve(
         self, question: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid"
@@ -92,7 +106,7 @@ class HybridRetriever:
         dense_hits = [] if mode == "bm25" else [
             (chunk, similarity)
             for chunk, similarity in self.index.store.query(
-                self.index.embeddings.embed_query(query.dense_text), candidates, filters.chroma_where()
+                self.embedding_cache.embed_query(query.dense_text), candidates, filters.chroma_where()
             )
             if chunk.metadata.get("doc_id") in allowed
         ]

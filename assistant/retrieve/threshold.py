@@ -79,6 +79,13 @@ def _posseg():
     return jieba.posseg.POSTokenizer(_tokenizer())
 
 
+@lru_cache(maxsize=4096)
+def _tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's (word, part of speech) pairs: tagging is slow (an HMM pass over unknown words), a question
+    is tagged up to three times per answer, and popular questions are asked again and again."""
+    return tuple((pair.word, pair.flag) for pair in _posseg().cut(text))
+
+
 @lru_cache(maxsize=8192)
 def rarity(word: str) -> float:
     """-log frequency of the word in jieba's general dictionary: rare words weigh more."""
@@ -93,8 +100,8 @@ def content_words(text: str) -> list[tuple[str, str]]:
     """(word, part of speech) of the words that carry the question's topic."""
     stop, generic = stopwords(), generic_terms()
     out = []
-    for pair in _posseg().cut(text):
-        word, flag = pair.word.strip(), pair.flag
+    for word, flag in _tagged(text):
+        word = word.strip()
         if len(word) < 2 or word in stop or word in generic or not re.search(r"[\u4e00-\u9fff]", word):
             continue
         if flag.startswith(("u", "p", "c", "r", "d", "y", "e", "m", "q", "t", "f")):
@@ -166,17 +173,17 @@ def _asked_about(question: str, amount_at: int) -> str:
     """The last noun before the amount word, within its clause: 缴费基数是多少 -> 基数."""
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(question, 0, amount_at)), default=0)
     term, offset = "", 0
-    for pair in _posseg().cut(question):
-        start, offset = offset, offset + len(pair.word)
+    for word, flag in _tagged(question):
+        start, offset = offset, offset + len(word)
         if start < clause_start or offset > amount_at:
             continue
         if (
-            pair.flag.startswith(_NOUN_FLAGS)
-            and len(pair.word) >= 2
-            and pair.word not in generic_terms()
-            and _known_word(pair.word)  # not a fragment jieba glued together (能领, 给我发)
+            flag.startswith(_NOUN_FLAGS)
+            and len(word) >= 2
+            and word not in generic_terms()
+            and _known_word(word)  # not a fragment jieba glued together (能领, 给我发)
         ):
-            term = pair.word
+            term = word
     return term
 
 

@@ -72,3 +72,20 @@ def test_instructions_and_solicitation_in_documents_change_nothing(hostile_servi
         for hit in answer.sources:
             assert "忽略以上指令" not in hit.chunk.text and "加微信" not in hit.chunk.text
     assert "1000元" in hostile_service.ask("求职创业补贴每人多少钱?").text
+
+
+def test_a_repeated_question_embeds_nothing_and_answers_the_same(shifan_service, monkeypatch):
+    """The answer path caches vectors and POS tags; a cache hit must give exactly the answer a miss gave."""
+    from assistant.retrieve.threshold import _tagged
+
+    cache = shifan_service.retriever.embedding_cache
+    question = "失业保险金最长能领多久?"
+    cache.clear()
+    _tagged.cache_clear()
+    cold = shifan_service.ask(question).to_json()
+
+    def fail(*args):
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(cache, "embeddings", type("NoEmbeddings", (), {"embed_query": fail, "embed_documents": fail})())
+    assert shifan_service.ask(question).to_json() == cold

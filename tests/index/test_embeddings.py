@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.index.embeddings import (
+    EmbeddingCache,
     EmbeddingModelError,
     SentenceTransformerEmbeddings,
     UniversalSentenceEncoderEmbeddings,
@@ -52,3 +53,62 @@ def test_unloadable_model_gives_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(EmbeddingModelError) as error:
         load_embeddings(EmbeddingSettings(model=str(tmp_path / "no-such-model")))
     assert "ASSISTANT_EMBEDDING__MODEL" in str(error.value)
+
+
+class _Counting:
+    """Fake embeddings: a vector from the text's length, counting what it was asked to embed."""
+
+    name, dimension = "counting", 3
+
+    def __init__(self):
+        self.documents: list[str] = []
+        self.queries: list[str] = []
+
+    def embed_documents(self, texts):
+        self.documents += texts
+        return [[float(len(t)), 1.0, 0.5] for t in texts]
+
+    def embed_query(self, text):
+        self.queries.append(text)
+        return [float(len(text)), 0.0, 0.25]
+
+
+def test_cache_embeds_each_text_once_and_returns_the_same_vectors():
+    inner = _Counting()
+    cache = EmbeddingCache(inner, documents=64, queries=64)
+    first = cache.embed_documents(["甲乙", "丙", "甲乙"])
+    assert inner.documents == ["甲乙", "丙"]  # missing texts in one call, duplicates once
+    again = cache.embed_documents(["丙", "丁丁丁", "甲乙"])
+    assert inner.documents == ["甲乙", "丙", "丁丁丁"]
+    assert again.dtype == np.float32 and again.tolist() == [[1, 1, 0.5], [3, 1, 0.5], [2, 1, 0.5]]
+    assert np.array_equal(first[0], again[2])
+    assert cache.embed_query("问题") == cache.embed_query("问题") == [2.0, 0.0, 0.25] and inner.queries == ["问题"]
+
+
+def test_cache_is_bounded_and_callers_cannot_corrupt_it():
+    inner = _Counting()
+    cache = EmbeddingCache(inner, documents=2, queries=1)
+    cache.embed_documents(["a", "bb", "ccc"])
+    assert len(cache._documents) == 2
+    cache.embed_documents(["a"])  # evicted first, so embedded again
+    assert inner.documents == ["a", "bb", "ccc", "a"]
+    rows = cache.embed_documents(["ccc"])
+    rows /= 10  # select_sentences normalises in place
+    assert cache.embed_documents(["ccc"])[0, 0] == 3.0
+    vector = cache.embed_query("q")
+    vector[0] = 99.0
+    assert cache.embed_query("q")[0] == 1.0
+    cache.embed_query("other")
+    assert len(cache._queries) == 1
+    cache.clear()
+    assert len(cache._documents) == len(cache._queries) == 0
+
+
+def test_cached_vectors_equal_the_model_s(embeddings):
+    """The real model through the cache: queries exactly, documents up to batch rounding."""
+    cache = EmbeddingCache(embeddings, documents=64, queries=64)
+    texts = ["失业保险金领取期限", "就业见习补贴标准"]
+    assert cache.embed_query(texts[0]) == embeddings.embed_query(texts[0])
+    direct = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+    assert np.allclose(cache.embed_documents(texts), direct, atol=1e-6)
+    assert np.array_equal(cache.embed_documents(texts[::-1]), cache.embed_documents(texts)[::-1])

@@ -46,3 +46,18 @@ def test_source_json_has_the_public_shape(shifan_service):
     # source is relative to the corpus folder, so it names the file a user can open
     assert (shifan_service.settings.paths.corpus_dir / source["source"]).is_file()
     assert source["page"] is None  # text files have no pages
+
+
+def test_embedding_cache_never_serves_another_model_s_vectors():
+    from types import SimpleNamespace
+
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.settings import Settings
+
+    # stand-in models: the test is about which object the cache asks, not about vectors
+    first, second = SimpleNamespace(embed_query=lambda text: [1.0]), SimpleNamespace(embed_query=lambda text: [2.0])
+    index = SimpleNamespace(embeddings=first, settings=Settings())
+    retriever = HybridRetriever(index, settings=None)
+    assert retriever.embedding_cache.embed_query("问题") == [1.0]
+    index.embeddings = second  # a benchmark swapping the model
+    assert retriever.embedding_cache.embed_query("问题") == [2.0]

@@ -34,3 +34,13 @@ def test_in_scope_questions_pass(shifan_service, question):
 def test_other_office_refusal_names_the_right_hotline(shifan_service):
     coverage = assess(shifan_service.retrieve("个人所得税起征点是多少"), shifan_service.settings.answer)
     assert coverage.reason == "other_domain" and "12366" in coverage.referral
+
+
+def test_cached_pos_tags_are_jieba_s():
+    from assistant.retrieve.threshold import _posseg, _tagged, content_words
+
+    question = "示范市灵活就业人员交养老保险的缴费基数是多少"
+    fresh = [(pair.word, pair.flag) for pair in _posseg().cut(question)]
+    assert list(_tagged(question)) == fresh and list(_tagged(question)) == fresh
+    assert content_words(question) == content_words(question) and ("基数", "n") in content_words(question)
+    assert _tagged.cache_info().maxsize is not None  # bounded
