@@ -38,14 +38,18 @@ def _questions() -> list[str]:
     return [q["question"] for q in raw["questions"] if not q.get("history")]
 
 
-def start_app(root: Path, port: int, concurrency: int, password: str) -> subprocess.Popen:
+CACHES_OFF = {"ASSISTANT_EMBEDDING__CACHE_DOCUMENTS": "0", "ASSISTANT_EMBEDDING__CACHE_QUERIES": "0"}
+
+
+def start_app(root: Path, port: int, concurrency: int, password: str, extra_env: dict | None = None) -> subprocess.Popen:
     corpus = root / "corpus"  # a copy: uploads during the run must never land in the repo's corpus/
     corpus.mkdir()
     for path in (REPO / "corpus").glob("*.txt"):
         (corpus / path.name).write_bytes(path.read_bytes())
-    env = {**os.environ, "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_PATHS__CORPUS_DIR": str(corpus), "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
+    env = {**os.environ, "ASSISTANT_UI__ADMIN_PASSWORD": password, "ASSISTANT_PATHS__CORPUS_DIR": str(corpus),
+           "ASSISTANT_PATHS__INDEX_DIR": str(root / "index"), "GRADIO_SERVER_PORT": str(port),
            "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_UI__CONCURRENCY": str(concurrency),
-           "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_ANALYTICS_ENABLED": "False"}
+           "ASSISTANT_SETTINGS_FILE": str(root / "none.yaml"), "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO, env=env, stdout=(root / "app.log").open("w"),
                                stderr=subprocess.STDOUT)
     deadline = time.time() + 120
@@ -83,9 +87,50 @@ def cited(answer: dict) -> tuple:
     return answer["refused"], tuple(sorted(s["text"] for s in answer["sources"] if s["rank"] in numbers))
 
 
-def run_level(url: str, clients: int, requests: int, questions: list[str], expected: dict | None = None) -> dict:
-    from gradio_client import Client
+class HttpAsker:
+    """Gradio's plain REST protocol (POST /gradio_api/call/ask, then read the event stream) over one
+    keep-alive connection: what a non-Python caller does, and far lighter than gradio_client, whose
+    own CPU use would otherwise compete with the server for this machine's 2 cores."""
 
+    def __init__(self, url: str):
+        import httpx
+
+        self.base = url.rstrip("/") + "/gradio_api/call/ask"
+        self.http = httpx.Client(timeout=120)
+
+    def ask(self, question: str) -> dict:
+        import json
+
+        event_id = self.http.post(self.base, json={"data": [question, "[]", "", ""]}).json()["event_id"]
+        event = None
+        with self.http.stream("GET", f"{self.base}/{event_id}") as response:
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event == "complete":
+                    return json.loads(line[5:])[0]
+                elif event == "error":
+                    raise RuntimeError(f"server error: {line}")
+        raise RuntimeError("stream ended without an answer")
+
+
+class GradioClientAsker:
+    """The official Python client (what the README shows)."""
+
+    def __init__(self, url: str):
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False)
+
+    def ask(self, question: str) -> dict:
+        return self.client.predict(question, "[]", "", "", api_name="/ask")
+
+
+ASKERS = {"http": HttpAsker, "gradio_client": GradioClientAsker}
+
+
+def run_level(url: str, clients: int, requests: int, questions: list[str], expected: dict | None = None,
+              asker: str = "http") -> dict:
     latencies: list[float] = []
     changed: list[str] = []
     errors: list[str] = []
@@ -93,7 +138,7 @@ def run_level(url: str, clients: int, requests: int, questions: list[str], expec
     counter = iter(range(requests))
 
     def worker():
-        client = Client(url, verbose=False)
+        client = ASKERS[asker](url)
         while True:
             with lock:
                 n = next(counter, None)
@@ -102,7 +147,7 @@ def run_level(url: str, clients: int, requests: int, questions: list[str], expec
             started = time.perf_counter()
             try:
                 question = questions[n % len(questions)]
-                answer = client.predict(question, "[]", "", "", api_name="/ask")
+                answer = client.ask(question)
                 assert "answer" in answer
                 if expected is not None and expected.get(question) != cited(answer):
                     with lock:
@@ -127,45 +172,39 @@ def run_level(url: str, clients: int, requests: int, questions: list[str], expec
             "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall, "changed_answers": len(changed)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", default="10,50")
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8, help="the app's concurrent answers (ui.concurrency)")
-    parser.add_argument("--ingest-files", type=int, default=5, help="files uploaded during an extra 10-client run")
-    parser.add_argument("--out")
-    args = parser.parse_args()
-    questions = _questions()
+SETUPS = {
+    "warm": ("http", {}),  # answer caches on (the default): the eval questions repeat, as hotline questions do
+    "cold": ("http", CACHES_OFF),  # every sentence embedded again: what a never-seen question costs
+    "gradio_client": ("gradio_client", {}),  # the README's Python client, whose CPU shares the 2 cores
+}
+
+
+def run_setup(name: str, args, questions: list[str]) -> list[dict]:
+    asker, extra_env = SETUPS[name]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         password = "load-test-only"
-        app = start_app(Path(tmp), port, args.concurrency, password)
+        app = start_app(Path(tmp), port, args.concurrency, password, extra_env)
         try:
             url = f"http://127.0.0.1:{port}/"
-            run_level(url, 2, 10, questions)  # warm-up, not reported
-            from gradio_client import Client
-
-            baseline = Client(url, verbose=False)
-            expected = {}
-            for q in questions:
-                answer = baseline.predict(q, "[]", "", "", api_name="/ask")
-                expected[q] = cited(answer)
+            run_level(url, 2, 10, questions, asker=asker)  # warm-up, not reported
+            reference = HttpAsker(url)
+            expected = {q: cited(reference.ask(q)) for q in questions}
             for clients in [int(c) for c in args.clients.split(",")]:
-                rows.append(run_level(url, clients, args.requests, questions))
-                r = rows[-1]
-                print(f"{clients:>3} clients: {r['ok']}/{r['requests']} ok, {r['errors']} errors {r['error_kinds']}, "
-                      f"{r['throughput_rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
-                      f"p99 {r['p99_ms']:.0f} ms", flush=True)
-            if args.ingest_files:
+                row = run_level(url, clients, args.requests, questions, asker=asker)
+                rows.append({**row, "setup": name})
+                print(f"{name:>13} {clients:>3} clients: {row['ok']}/{row['requests']} ok, {row['errors']} errors "
+                      f"{row['error_kinds']}, {row['throughput_rps']:.1f} req/s, p50 {row['p50_ms']:.0f} ms, "
+                      f"p95 {row['p95_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms", flush=True)
+            if args.ingest_files and name == "warm":
                 box: dict = {}
                 uploader = threading.Thread(
                     target=lambda: box.update(result=ingest_batch(url, password, Path(tmp), args.ingest_files)))
                 uploader.start()
-                row = run_level(url, 10, args.requests, questions, expected)
+                row = run_level(url, 10, args.requests, questions, expected, asker=asker)
                 uploader.join(timeout=600)
-                row["clients"] = "10 + ingest"
-                row["ingest"] = box.get("result", (0.0, "upload did not finish"))
+                row.update(setup=name, clients="10 + ingest", ingest=box.get("result", (0.0, "upload did not finish")))
                 rows.append(row)
                 print(f"10 clients during ingest of {args.ingest_files} files ({row['ingest'][0]:.1f} s): "
                       f"{row['ok']}/{row['requests']} ok, {row['errors']} errors, {row['changed_answers']} answers "
@@ -173,22 +212,39 @@ def main() -> int:
         finally:
             app.terminate()
             app.wait(timeout=20)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", default="10,50")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--setups", default="warm,cold,gradio_client", help=f"any of {', '.join(SETUPS)}")
+    parser.add_argument("--concurrency", type=int, default=8, help="the app's concurrent answers (ui.concurrency)")
+    parser.add_argument("--ingest-files", type=int, default=5, help="files uploaded during an extra 10-client run")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    questions = _questions()
+    rows = [row for name in args.setups.split(",") for row in run_setup(name, args, questions)]
     if args.out:
         lines = [f"# Load test ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
-                 f"`benchmarks/load_test.py --clients {args.clients} --requests {args.requests}`: the served app "
-                 f"(extractive backend, demo corpus, ui.concurrency={args.concurrency}, rate limit off) on loopback, "
-                 f"{os.cpu_count()} cores shared by clients and server. Questions from tests/eval/demo.yaml.", "",
-                 "| clients | requests | ok | errors | answers changed | req/s | p50 ms | p95 ms | p99 ms |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+                 f"`benchmarks/load_test.py --clients {args.clients} --requests {args.requests} --setups {args.setups}`: "
+                 f"the served app (extractive backend, demo corpus, ui.concurrency={args.concurrency}, rate limit off) "
+                 f"on loopback, {os.cpu_count()} cores shared by clients and server. Questions from tests/eval/demo.yaml. "
+                 "Setups: warm = answer caches on (default), plain HTTP client; cold = caches off, plain HTTP client; "
+                 "gradio_client = caches on, the official Python client.", "",
+                 "| setup | clients | requests | ok | errors | answers changed | req/s | p50 ms | p95 ms | p99 ms |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             changed = r["changed_answers"] if "ingest" in r else "–"
-            lines.append(f"| {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {changed} | "
+            lines.append(f"| {r['setup']} | {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {changed} | "
                          f"{r['throughput_rps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} |")
         ingest_rows = [r for r in rows if "ingest" in r]
         if ingest_rows:
-            lines += ["", f"During the last row, {args.ingest_files} fictional files were uploaded through the console "
-                      f"({ingest_rows[0]['ingest'][0]:.1f} s). \"answers changed\" counts answers whose refusal or cited passages differed from the "
-                      "same question asked before the load (the uploads are about tree planting, unrelated to the demo questions)."]
+            lines += ["", f"During the ingest row, {args.ingest_files} fictional files were uploaded through the console "
+                      f"({ingest_rows[0]['ingest'][0]:.1f} s). \"answers changed\" counts answers whose refusal or cited passages "
+                      "differed from the same question asked before the load (the uploads are about tree planting, "
+                      "unrelated to the demo questions)."]
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 1 if any(r["errors"] or r.get("changed_answers") for r in rows) else 0
 
