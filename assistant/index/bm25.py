@@ -3,7 +3,8 @@
 It is rebuilt from Chroma's chunks whenever the registry generation moves, and
 saved beside Chroma with that generation.  Tokens are cached by chunk id (ids
 are content hashes, so a cached entry can never be stale) and only new chunks
-are tokenised on a rebuild.
+are tokenised on a rebuild.  The token cache is kept on disk and read only
+by a rebuild: a serving process does not hold it (about 1 GB at 100k chunks).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 
 from assistant.index.tokenize import tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+TOKENS_FILE = "tokens.pkl"
 
 
 @dataclass
@@ -34,12 +36,14 @@ class FilterFields:
 
 
 class BM25Index:
-    def __init__(self, ids: list[str], fields: FilterFields, retriever, generation: int, tokens: dict[str, list[str]]):
+    def __init__(self, ids: list[str], fields: FilterFields, retriever, generation: int,
+                 tokens: dict[str, list[str]] | None, tokens_path: Path | None = None):
         self.ids = ids
         self.fields = fields
         self.generation = generation
         self._retriever = retriever
-        self._tokens = tokens
+        self._tokens = tokens  # None: not loaded, read from tokens_path when a rebuild asks
+        self._tokens_path = tokens_path
         self._vocab = retriever.vocab_dict if retriever is not None else {}
         # documents as small integer codes: masking by document is then a table lookup, not a string search
         self._doc_names = sorted(set(fields.doc_ids))
@@ -129,7 +133,9 @@ class BM25Index:
             if self._retriever is not None:
                 self._retriever.save(str(staging / "bm25s"), show_progress=False)
             with (staging / "state.pkl").open("wb") as fh:
-                pickle.dump({"ids": self.ids, "fields": self.fields, "tokens": self._tokens}, fh, protocol=5)
+                pickle.dump({"ids": self.ids, "fields": self.fields}, fh, protocol=5)
+            with (staging / TOKENS_FILE).open("wb") as fh:
+                pickle.dump(self.tokens, fh, protocol=5)
             (staging / "meta.json").write_text(
                 json.dumps({"format": FORMAT_VERSION, "generation": self.generation, "chunks": len(self.ids)})
             )
@@ -141,6 +147,7 @@ class BM25Index:
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        self._tokens, self._tokens_path = None, directory / TOKENS_FILE  # on disk now; memory freed
 
     @classmethod
     def load(cls, directory: Path) -> "BM25Index | None":
@@ -156,8 +163,17 @@ class BM25Index:
             retriever = bm25s.BM25.load(str(directory / "bm25s")) if state["ids"] else None
         except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
             return None
-        return cls(state["ids"], state["fields"], retriever, int(meta["generation"]), state["tokens"])
+        return cls(state["ids"], state["fields"], retriever, int(meta["generation"]), None, directory / TOKENS_FILE)
 
     @property
     def tokens(self) -> dict[str, list[str]]:
-        return self._tokens
+        """Tokens by chunk id, for the next rebuild; an unreadable file only means re-tokenising."""
+        if self._tokens is not None:
+            return self._tokens
+        if self._tokens_path is None:
+            return {}
+        try:
+            with self._tokens_path.open("rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return {}

@@ -1,0 +1,28 @@
+"""The BM25 side index on disk: a serving process does not hold the token cache; a rebuild reuses it."""
+
+from __future__ import annotations
+
+from assistant.index import bm25 as bm25_module
+from assistant.index.bm25 import BM25Index
+from tests.index.test_incremental import ARTICLES, _write
+
+
+def test_loaded_index_holds_no_tokens_and_a_rebuild_tokenises_only_new_chunks(settings, make_index, monkeypatch):
+    _write(settings.paths.corpus_dir, ARTICLES)
+    index = make_index(settings)
+    index.sync([settings.paths.corpus_dir])
+    built = index.bm25
+    loaded = BM25Index.load(index.bm25_dir)
+    assert loaded is not None and loaded.generation == built.generation and loaded.ids == built.ids
+    assert loaded._tokens is None, "a serving process must not load the token cache"
+    assert loaded.search(["见习"], k=3) == built.search(["见习"], k=3)
+
+    tokenised = []
+    real = bm25_module.tokenize
+    monkeypatch.setattr(bm25_module, "tokenize", lambda text: tokenised.append(text) or real(text))
+    (settings.paths.corpus_dir / "new.txt").write_text("示范市新增通知\n第一条 新增岗位补贴每人500元。", encoding="utf-8")
+    index.sync([settings.paths.corpus_dir])
+    rebuilt = BM25Index.build(index.store.iter_chunks(), index.store.generation() + 1, loaded.tokens)
+    assert len(rebuilt) == len(built) + 1
+    # the sync's rebuild tokenised the new chunk alone; this one found it in the saved cache too
+    assert len(tokenised) == 1 and "新增岗位补贴" in tokenised[0]
