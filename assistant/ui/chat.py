@@ -20,6 +20,7 @@ EXAMPLES = {
     "热线坐席": ["稳就业工作 五方面工作要求", "先行区建设 部门分工", "北京最低工资标准是多少"],
 }
 THINKING = "正在查找相关政策文件……"
+INDEX_UNAVAILABLE = "检索服务暂时无法连接,请稍后再试,或拨打人社服务热线 12333。"
 
 
 def _history_for_service(messages: list[dict]) -> list[dict]:
@@ -95,7 +96,7 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                         return
             except IndexUnavailable as exc:  # Chroma server down, index disk full or read-only
                 log.warning("index unavailable: %s", exc)
-                messages[-1] = {"role": "assistant", "content": "⚠️ 检索服务暂时无法连接,请稍后再试,或拨打人社服务热线 12333。"}
+                messages[-1] = {"role": "assistant", "content": f"⚠️ {INDEX_UNAVAILABLE}"}
                 yield messages, gr.update(), "", answer_log + [None]
             except Exception:  # noqa: BLE001 - a user sees a message, never a stack trace
                 log.exception("answering failed")
@@ -140,7 +141,12 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             if not limiter.allow(client_key(request, service.settings.ui.trust_proxy_headers)):
                 raise gr.Error(RATE_LIMITED)
             history = json.loads(history_json or "[]")
-            answer = service.ask(question, history=history, filters=Filters(doc_type=doc_type or None, region=region or None))
+            try:
+                answer = service.ask(question, history=history,
+                                     filters=Filters(doc_type=doc_type or None, region=region or None))
+            except IndexUnavailable as exc:
+                log.warning("index unavailable: %s", exc)
+                raise gr.Error(INDEX_UNAVAILABLE) from None
             return answer.to_json()
 
         gr.api(ask, api_name="ask")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+import httpx
 import pytest
 
 from tests.index.test_chroma_server import free_port, start_chroma
@@ -43,6 +44,18 @@ def test_a_document_ingested_by_one_replica_is_answered_by_the_other(tmp_path):
         after = Client(url_b, verbose=False).predict(question, "[]", "", "", api_name="/ask")
         assert not after["refused"] and "3579元" in after["answer"]
         assert any("海鸥" in s["text"] for s in after["sources"])
+
+        # the Chroma server stops under running replicas: a clear message, then service resumes
+        chroma.terminate()
+        chroma.wait(timeout=10)
+        health = httpx.get(f"{url_b}/healthz", timeout=30)
+        assert health.status_code == 503 and "向量数据库" in health.json()["reason"]
+        with pytest.raises(Exception, match="检索服务暂时无法连接"):
+            Client(url_b, verbose=False).predict(question, "[]", "", "", api_name="/ask")
+        chroma = start_chroma(tmp_path / "chroma", chroma_port)
+        assert httpx.get(f"{url_b}/healthz", timeout=30).status_code == 200
+        resumed = Client(url_b, verbose=False).predict(question, "[]", "", "", api_name="/ask")
+        assert "3579元" in resumed["answer"]
     finally:
         for process in processes:
             process.terminate()
