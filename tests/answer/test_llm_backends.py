@@ -27,7 +27,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from assistant.answer.backends import LlamaCppChat, make_chat_model
 from assistant.answer.citations import MARKER, check_answer
 from assistant.settings import AnswerSettings
-from tests.answer.conftest import free_port, smollm2_gguf
+from tests.conftest import free_port, smollm2_gguf
 
 pytestmark = pytest.mark.timeout(300)  # a hung model must fail the test, not stall the run
 
@@ -201,6 +201,42 @@ def test_hung_endpoint_times_out_and_falls_back(llm_service, hung_endpoint):
     assert answer.notice == service.prompts.fallback_notice and "2070元" in answer.text
     assert_markers_valid(answer)
     assert 1 <= elapsed < 5, elapsed
+
+
+def test_a_hung_endpoint_is_skipped_for_the_cooldown(llm_service, hung_endpoint):
+    """After one timeout, the next callers get the extractive answer at once instead of waiting in turn."""
+    service = llm_service(backend="openai", openai_base_url=hung_endpoint.api, openai_timeout_s=1, llm_cooldown_s=60)
+    first, first_s = run(service.ask_stream(IN_SCOPE))
+    second, second_s = run(service.ask_stream(IN_SCOPE))
+    assert [e["reason"] for e in second if e["type"] == "fallback"] == ["cooldown"]
+    assert len(hung_endpoint.connections) == 1, "the second question must not wait on the endpoint"
+    assert final_of(second).notice == service.prompts.fallback_notice and "2070元" in final_of(second).text
+    assert first_s >= 1 and second_s < 1, (first_s, second_s)
+
+
+def test_a_trickling_endpoint_is_cut_at_the_answer_deadline(llm_service, scripted_endpoint):
+    """Each token comes within the read timeout, so only a deadline on the whole answer stops it."""
+    endpoint = scripted_endpoint(["根据文件[1]", *"示范市见习补贴标准按文件执行"], pause_s=0.5)
+    service = llm_service(backend="openai", openai_base_url=endpoint.api, openai_timeout_s=2, llm_deadline_s=2)
+    events, elapsed = run(service.ask_stream(IN_SCOPE))
+    answer = final_of(events)
+    assert [e["reason"] for e in events if e["type"] == "fallback"] == ["LLMTooSlow"]
+    assert any(e["type"] == "token" for e in events), "tokens did stream before the deadline"
+    assert answer.backend == "extractive" and answer.notice == service.prompts.fallback_notice
+    assert "2070元" in answer.text
+    assert_markers_valid(answer)
+    assert 2 <= elapsed < 4, elapsed
+
+
+def test_an_empty_llm_answer_falls_back_with_the_notice(llm_service, scripted_endpoint):
+    endpoint = scripted_endpoint(["", " "])
+    service = llm_service(backend="openai", openai_base_url=endpoint.api)
+    answer = service.ask(IN_SCOPE)
+    assert answer.backend == "extractive" and answer.notice == service.prompts.fallback_notice
+    assert "2070元" in answer.text
+    # an empty answer is not an outage: the next question asks the model again
+    service.ask(IN_SCOPE)
+    assert endpoint.requests == 2
 
 
 # ---------------------------------------------------------------- llamacpp backend, in-process

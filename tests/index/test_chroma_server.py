@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.service import AssistantService
-from tests.conftest import SHIFAN_DIR
+from tests.conftest import SHIFAN_DIR, free_port
 
 CHROMA = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen:

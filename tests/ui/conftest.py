@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT, stop_process
+from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT, free_port, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,12 +63,6 @@ class ServedApp:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
@@ -91,7 +84,7 @@ def launch_app(root: Path, password: str, extra_env: dict[str, str] | None = Non
 
     Its output is appended to ``root/app.log`` (a restarted app keeps the earlier log).
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update({

@@ -7,7 +7,8 @@ import secrets
 import httpx
 import pytest
 
-from tests.index.test_chroma_server import free_port, start_chroma
+from tests.conftest import free_port
+from tests.index.test_chroma_server import start_chroma
 from tests.ui.conftest import launch_app
 
 NOTICE = "【虚构测试材料】\n示范市海鸥计划实施细则\n第一条 参加示范市海鸥计划的青年,每人每月可领取海鸥补贴3579元。"
