@@ -99,7 +99,8 @@ class HybridRetriever:
         """Top-k chunks; ``mode`` 'dense' or 'bm25' runs one side alone (for evaluation)."""
         k = k or self.settings.top_k
         filters = filters or Filters()
-        query = parse_query(question)
+        # the answer chain refuses longer questions with a message; a bare search (console, CLI) reads the start
+        query = parse_query(question[: self.settings.max_question_chars])
         allowed = set(self.index.complete_documents())
         candidates = max(self.settings.candidate_k, k)
 

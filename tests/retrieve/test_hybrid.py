@@ -61,3 +61,11 @@ def test_embedding_cache_never_serves_another_model_s_vectors():
     assert retriever.embedding_cache.embed_query("问题") == [1.0]
     index.embeddings = second  # a benchmark swapping the model
     assert retriever.embedding_cache.embed_query("问题") == [2.0]
+
+
+def test_an_overlong_search_reads_only_the_allowed_length(shifan_service):
+    limit = shifan_service.settings.retrieval.max_question_chars
+    question = "见习补贴标准是多少" + "示范市" * 10_000
+    long_result = shifan_service.retrieve(question)
+    clipped = shifan_service.retrieve(question[:limit])
+    assert [h.chunk.chunk_id for h in long_result.chunks] == [h.chunk.chunk_id for h in clipped.chunks]
