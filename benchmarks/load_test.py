@@ -129,10 +129,9 @@ class GradioClientAsker:
 ASKERS = {"http": HttpAsker, "gradio_client": GradioClientAsker}
 
 
-def run_level(url: str, clients: int, requests: int, questions: list[str], expected: dict | None = None,
-              asker: str = "http") -> dict:
+def run_level(url: str, clients: int, requests: int, questions: list[str], asker: str = "http") -> dict:
     latencies: list[float] = []
-    changed: list[str] = []
+    observed: list[tuple[str, tuple]] = []  # (question, what its answer cited)
     errors: list[str] = []
     lock = threading.Lock()
     counter = iter(range(requests))
@@ -149,10 +148,8 @@ def run_level(url: str, clients: int, requests: int, questions: list[str], expec
                 question = questions[n % len(questions)]
                 answer = client.ask(question)
                 assert "answer" in answer
-                if expected is not None and expected.get(question) != cited(answer):
-                    with lock:
-                        changed.append(question)
                 with lock:
+                    observed.append((question, cited(answer)))
                     latencies.append(time.perf_counter() - started)
             except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
                 with lock:
@@ -169,7 +166,7 @@ def run_level(url: str, clients: int, requests: int, questions: list[str], expec
     return {"clients": clients, "requests": requests, "ok": len(latencies), "errors": len(errors),
             "error_kinds": sorted(set(errors)), "throughput_rps": len(latencies) / wall,
             "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall, "changed_answers": len(changed)}
+            "p99_ms": float(np.percentile(ms, 99)), "wall_s": wall, "observed": observed}
 
 
 SETUPS = {
@@ -190,7 +187,6 @@ def run_setup(name: str, args, questions: list[str]) -> list[dict]:
             url = f"http://127.0.0.1:{port}/"
             run_level(url, 2, 10, questions, asker=asker)  # warm-up, not reported
             reference = HttpAsker(url)
-            expected = {q: cited(reference.ask(q)) for q in questions}
             for clients in [int(c) for c in args.clients.split(",")]:
                 row = run_level(url, clients, args.requests, questions, asker=asker)
                 rows.append({**row, "setup": name})
@@ -198,17 +194,23 @@ def run_setup(name: str, args, questions: list[str]) -> list[dict]:
                       f"{row['error_kinds']}, {row['throughput_rps']:.1f} req/s, p50 {row['p50_ms']:.0f} ms, "
                       f"p95 {row['p95_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms", flush=True)
             if args.ingest_files and name == "warm":
+                before = {q: cited(reference.ask(q)) for q in questions}
                 box: dict = {}
                 uploader = threading.Thread(
                     target=lambda: box.update(result=ingest_batch(url, password, Path(tmp), args.ingest_files)))
                 uploader.start()
-                row = run_level(url, 10, args.requests, questions, expected, asker=asker)
+                row = run_level(url, 10, args.requests, questions, asker=asker)
                 uploader.join(timeout=600)
+                after = {q: cited(reference.ask(q)) for q in questions}
+                # an answer given during the ingest must be the index's state before it or after it, never a mix
+                row["inconsistent"] = sum(1 for q, got in row["observed"] if got not in (before[q], after[q]))
+                row["moved"] = sum(1 for q in questions if before[q] != after[q])
                 row.update(setup=name, clients="10 + ingest", ingest=box.get("result", (0.0, "upload did not finish")))
                 rows.append(row)
                 print(f"10 clients during ingest of {args.ingest_files} files ({row['ingest'][0]:.1f} s): "
-                      f"{row['ok']}/{row['requests']} ok, {row['errors']} errors, {row['changed_answers']} answers "
-                      f"differed from the baseline, p95 {row['p95_ms']:.0f} ms\n{row['ingest'][1]}", flush=True)
+                      f"{row['ok']}/{row['requests']} ok, {row['errors']} errors, {row['inconsistent']} answers matched "
+                      f"neither the index before nor after the ingest ({row['moved']} of {len(questions)} questions "
+                      f"cite other passages after it), p95 {row['p95_ms']:.0f} ms\n{row['ingest'][1]}", flush=True)
         finally:
             app.terminate()
             app.wait(timeout=20)
@@ -233,20 +235,23 @@ def main() -> int:
                  f"on loopback, {os.cpu_count()} cores shared by clients and server. Questions from tests/eval/demo.yaml. "
                  "Setups: warm = answer caches on (default), plain HTTP client; cold = caches off, plain HTTP client; "
                  "gradio_client = caches on, the official Python client.", "",
-                 "| setup | clients | requests | ok | errors | answers changed | req/s | p50 ms | p95 ms | p99 ms |",
+                 "| setup | clients | requests | ok | errors | inconsistent answers | req/s | p50 ms | p95 ms | p99 ms |",
                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            changed = r["changed_answers"] if "ingest" in r else "–"
-            lines.append(f"| {r['setup']} | {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {changed} | "
+            inconsistent = r["inconsistent"] if "ingest" in r else "–"
+            lines.append(f"| {r['setup']} | {r['clients']} | {r['requests']} | {r['ok']} | {r['errors']} | {inconsistent} | "
                          f"{r['throughput_rps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} |")
         ingest_rows = [r for r in rows if "ingest" in r]
         if ingest_rows:
-            lines += ["", f"During the ingest row, {args.ingest_files} fictional files were uploaded through the console "
-                      f"({ingest_rows[0]['ingest'][0]:.1f} s). \"answers changed\" counts answers whose refusal or cited passages "
-                      "differed from the same question asked before the load (the uploads are about tree planting, "
-                      "unrelated to the demo questions)."]
+            row = ingest_rows[0]
+            lines += ["", f"During the ingest row, {args.ingest_files} fictional files (tree planting, unrelated to the "
+                      f"demo questions) were uploaded through the console ({row['ingest'][0]:.1f} s). \"inconsistent\" "
+                      "counts answers given during the ingest whose refusal or cited passages match neither the same "
+                      "question asked before the ingest nor after it (a half-indexed state leaking). The ingest itself "
+                      f"moved {row['moved']} of the {len(_questions())} questions to other cited passages: the demo corpus "
+                      "has 13 chunks, so 145 new ones shift BM25's word statistics and near-tied chunks swap."]
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return 1 if any(r["errors"] or r.get("changed_answers") for r in rows) else 0
+    return 1 if any(r["errors"] or r.get("inconsistent") for r in rows) else 0
 
 
 if __name__ == "__main__":

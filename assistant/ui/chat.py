@@ -63,9 +63,10 @@ def build_chat(service: AssistantService) -> gr.Blocks:
         sources = gr.HTML(render.sources_html(None, []), elem_id="sources")
 
         with gr.Accordion("对回答有意见?", open=False):
-            comment = gr.Textbox(label="补充说明(可选,请勿填写身份证、手机号等个人信息)", lines=2)
-            send_comment = gr.Button("提交意见", size="sm")
-            feedback_note = gr.Markdown("")
+            comment = gr.Textbox(label="补充说明(可选,请勿填写身份证、手机号等个人信息)", lines=2,
+                                 elem_id="feedback-comment")
+            send_comment = gr.Button("提交意见", size="sm", elem_id="feedback-send")
+            feedback_note = gr.Markdown("", elem_id="feedback-note")
 
         def respond(message, messages, type_filter, region_filter, answer_log, request: gr.Request):
             message = (message or "").strip()
