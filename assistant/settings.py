@@ -75,6 +75,9 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = 0.7  # RRF weight of the dense ranking (USE is weaker than BM25 here; see docs/retrieval.md)
     bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     max_question_chars: int = 500
+    bm25_background_min_chunks: int = Field(
+        20_000, description="from this size, a replica rebuilds BM25 in the background while the old one answers"
+    )
 
 
 class RerankSettings(BaseModel):

@@ -8,6 +8,7 @@ what a killed run left behind, and rebuilds BM25 from Chroma once at the end.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from assistant.index.store import ChromaStore, make_client, storage_error, stora
 from assistant.ingest.models import FileReport, IngestError
 from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
 
@@ -67,6 +70,7 @@ class PolicyIndex:
         self._documents: dict[str, dict] = {}
         self._seen_generation = -1
         self._refresh_lock = threading.Lock()
+        self._rebuilding: threading.Thread | None = None
 
     @property
     def store(self) -> ChromaStore:
@@ -92,8 +96,13 @@ class PolicyIndex:
         suffix = f"-{self.settings.chroma.host}-{self.settings.chroma.port}" if self.settings.chroma.host else ""
         return self.index_dir / f"bm25{suffix}"
 
-    def refresh(self) -> None:
-        """Follow Chroma: reload the document registry and BM25 when the generation moved."""
+    def refresh(self, wait: bool = True) -> None:
+        """Follow Chroma: reload the document registry and BM25 when the generation moved.
+
+        With ``wait=False`` (the question path) and a large BM25 in memory, the registry switches at once
+        (a deleted document stops being served) and BM25 is rebuilt in the background while the previous
+        one keeps answering; until then the new chunks are found by the dense side only.
+        """
         generation = self.store.generation()
         if generation == self._seen_generation:
             return
@@ -106,11 +115,35 @@ class PolicyIndex:
                 saved = BM25Index.load(self.bm25_dir)
                 if saved is not None and saved.generation == generation:
                     bm25 = saved
+                elif not wait and bm25 is not None and len(bm25) >= self.settings.retrieval.bm25_background_min_chunks:
+                    self._start_background_rebuild()
                 else:
                     bm25 = self._rebuild_bm25(generation, bm25 or saved)
             self._documents = documents
             self._bm25 = bm25
             self._seen_generation = generation
+
+    def _start_background_rebuild(self) -> None:
+        """One rebuilding thread at a time; it goes again while the generation moved on under it."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+
+        def rebuild() -> None:
+            while True:
+                target = self._seen_generation
+                try:
+                    bm25 = self._rebuild_bm25(target, self._bm25)
+                except Exception:  # noqa: BLE001 - the old BM25 keeps serving; the next change tries again
+                    log.exception("background BM25 rebuild failed")
+                    return
+                with self._refresh_lock:
+                    if self._bm25 is None or self._bm25.generation <= target:  # a writer may have built a newer one
+                        self._bm25 = bm25
+                    if self._bm25.generation == self._seen_generation:
+                        return
+
+        self._rebuilding = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
+        self._rebuilding.start()
 
     def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
         bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
@@ -122,13 +155,13 @@ class PolicyIndex:
 
     @property
     def bm25(self) -> BM25Index:
-        self.refresh()
+        self.refresh(wait=False)
         assert self._bm25 is not None
         return self._bm25
 
     def complete_documents(self) -> dict[str, dict]:
         """Documents fully written; chunks of any other document are never returned."""
-        self.refresh()
+        self.refresh(wait=False)
         return {doc_id: meta for doc_id, meta in self._documents.items() if meta.get("status") == "complete"}
 
     def stats(self) -> dict:
