@@ -29,6 +29,7 @@ import yaml
 from assistant.index.tokenize import stopwords
 from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult
+from assistant.retrieve.places import is_place, place_covered
 from assistant.retrieve.query import synonyms
 from assistant.settings import AnswerSettings
 
@@ -149,7 +150,9 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     question = result.query.normalized
     words = content_words(question)
     total = sum(rarity(w) for w, _ in words)
-    missing = [w for w, _ in words if not _present(w, evidence)]
+    places = {w for w, flag in words if flag == "ns" or is_place(w)}
+    # a province is covered by its cities, a city by its province (documents say 全省 and name their cities)
+    missing = [w for w, _ in words if not _present(w, evidence) and not (w in places and place_covered(w, evidence))]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
     domain, referral = _other_domain(question, evidence)
     amount = AMOUNT_QUESTION.search(question)
@@ -158,7 +161,7 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         coverage=coverage,
         best_dense=result.best_dense,
         missing=missing,
-        places=[w for w, flag in words if flag == "ns" and w in missing],
+        places=[w for w in missing if w in places],
         missing_years=[y for y in _YEAR.findall(question) if y not in evidence],
         asks_amount=amount is not None,
         amount_term=term,

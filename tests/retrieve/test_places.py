@@ -1,0 +1,26 @@
+"""Province and city names: the place gate must not refuse a province whose city the documents name."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieve.places import is_place, place_covered, provinces_in
+
+
+@pytest.mark.parametrize("place, evidence, covered", [
+    ("山西", "全省稳就业工作推进会在太原召开", True),  # a province, through its capital
+    ("山西省", "运城市政府主要负责同志作交流发言", True),
+    ("太原", "山西省人力资源和社会保障厅关于…的通知", True),  # a city, through its province
+    ("北京", "全省稳就业工作推进会在太原召开", False),  # another province
+    ("大同市", "全省稳就业工作推进会在太原召开", False),  # another city of the province: not named
+    ("黔南", "贵州省就业见习管理办法", True),  # autonomous prefecture, short name
+    ("示范市", "示范市就业见习办法", False),  # not a real place: the gate's own word check decides
+])
+def test_place_covered(place, evidence, covered):
+    assert place_covered(place, evidence) is covered
+
+
+def test_names_and_provinces():
+    assert is_place("大同市") and is_place("内蒙古") and is_place("延边") and not is_place("就业")
+    assert provinces_in("会上,太原市政府、运城市政府作交流发言") == {"山西省"}
+    assert provinces_in("新疆维吾尔自治区和宁夏") == {"新疆维吾尔自治区", "宁夏回族自治区"}
