@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from assistant.index.embeddings import EmbeddingCache
 from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
+from assistant.retrieve.places import asked_places, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.settings import RetrievalSettings
 
@@ -32,6 +33,22 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
+    """When the question names a place and some retrieved document is issued for it, documents issued for
+    another place go: 示范市's figure must not answer a question about 样例县.  Documents with no region
+    stay; when no document matches, nothing is dropped (the refusal gate then judges the place)."""
+    asked = asked_places(question)
+    if not asked:
+        return ranked
+
+    def speaks_for_asked(hit: RetrievedChunk) -> bool:
+        return any(same_place(place, hit.meta.get("region", "")) for place in asked)
+
+    if not any(speaks_for_asked(hit) for hit in ranked):
+        return ranked
+    return [hit for hit in ranked if not hit.meta.get("region") or speaks_for_asked(hit)]
 
 
 def _date_int(value: str) -> int:
@@ -138,7 +155,7 @@ class HybridRetriever:
             hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
-        ranked = sorted(fused.values(), key=lambda hit: hit.score, reverse=True)
+        ranked = _for_asked_place(query.normalized, sorted(fused.values(), key=lambda hit: hit.score, reverse=True))
         if self.reranker is not None:
             ranked = self.reranker.rerank(query.normalized, ranked)
         ranked = ranked[:k]

@@ -1,4 +1,5 @@
-"""Which province a place belongs to, so that naming the province is not a refusal.
+"""Places in questions and documents: which province a place belongs to, and which documents a
+question's place rules out.
 
 A question that names its province (山西) is covered by a document that names one of the province's
 cities (…在太原召开) — documents say 全省 / 我省 and rarely their own province's name; and a question
@@ -66,3 +67,22 @@ def place_covered(place: str, evidence: str) -> bool:
     if place in province_names:
         return bool(provinces & provinces_in(evidence))
     return any(name in evidence for province in provinces for name in {province, _short(province)})
+
+
+# 示范市, 样例县, 太原市 … as written in a question; 全省 / 本市 / 我县 are not names
+_NAMED_PLACE = re.compile(r"(?<![全本我该各外])([\u4e00-\u9fff]{2,8}?(?:省|市|县|区|州|盟|旗))")
+
+
+def asked_places(question: str) -> set[str]:
+    """Place names a question mentions: ``X市 / X县 …`` forms and known provinces and cities."""
+    _, _, pattern = _gazetteer()
+    return set(_NAMED_PLACE.findall(question)) | set(pattern.findall(question))
+
+
+def same_place(asked: str, region: str) -> bool:
+    """Whether a document issued for ``region`` speaks for the place asked about."""
+    if not asked or not region:
+        return False
+    if asked in region or region in asked or _short(asked) == _short(region):
+        return True
+    return place_covered(asked, region) or place_covered(region, asked)

@@ -24,3 +24,13 @@ def test_names_and_provinces():
     assert is_place("大同市") and is_place("内蒙古") and is_place("延边") and not is_place("就业")
     assert provinces_in("会上,太原市政府、运城市政府作交流发言") == {"山西省"}
     assert provinces_in("新疆维吾尔自治区和宁夏") == {"新疆维吾尔自治区", "宁夏回族自治区"}
+
+
+def test_asked_places_and_same_place():
+    from assistant.retrieve.places import asked_places, same_place
+
+    assert asked_places("样例县的见习补贴每月多少钱?") == {"样例县"}
+    assert "示范市" in asked_places("示范市公益性岗位补贴") and not asked_places("全省就业形势怎么样")
+    assert "山西" in asked_places("山西稳就业有哪些要求")
+    assert same_place("示范市", "示范市") and same_place("太原", "山西省") and same_place("山西", "太原市")
+    assert not same_place("样例县", "示范市") and not same_place("北京", "山西省")
