@@ -18,7 +18,7 @@ from assistant.feedback import FeedbackStore
 from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
 from assistant.ingest.pipeline import doc_id_for
 from assistant.retrieve.query import parse_query
-from assistant.uploads import UploadRejected, save_upload
+from assistant.uploads import UPLOAD_SUBDIR, UploadRejected, save_upload
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
 from assistant.settings import Settings, get_settings
 
@@ -83,10 +83,15 @@ class AssistantService:
         return path if path.is_relative_to(corpus) and path.is_file() else None
 
     def ensure_index(self) -> IngestReport:
-        """At start, bring the index up to the corpus folder: the first start indexes the demo corpus, and
-        a start after a crash finishes what the killed run left (files saved but not indexed, documents
-        half-written or half-deleted).  Nothing is removed here: another replica may have added it."""
-        return self.ingest(prune=False)
+        """At start: index the corpus folder until one sync has finished (the first start, or one killed
+        during it); after that, only finish what a killed process left (uploads saved but not indexed,
+        documents half-written or half-deleted).  Nothing is replaced or removed: another replica, or a
+        staff member through the console, may have changed it since."""
+        corpus = Path(self.settings.paths.corpus_dir)
+        if not self.index.synced_once:
+            return self.ingest([corpus], prune=False)
+        with self._ingest_lock:
+            return self.index.resume([corpus / UPLOAD_SUBDIR])
 
     # ------------------------------------------------------------ feedback
 

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.citations import check_answer
@@ -70,11 +69,9 @@ class AnswerChain:
         # after a failure the LLM is skipped for a while: a down endpoint must not cost every caller a timeout
         self._llm_down_until = 0.0
         if chat_model is not None:
-            self._condense = (
-                ChatPromptTemplate.from_messages([("human", prompts.condense)]) | chat_model | StrOutputParser()
-            )
-            # no output parser here: a parser in the stream drains the whole HTTP response when the stream is
-            # closed early, which would defeat the answer deadline
+            self._condense = ChatPromptTemplate.from_messages([("human", prompts.condense)]) | chat_model
+            # no output parser in either chain: a parser drains the whole HTTP response when the stream is
+            # closed early, which would defeat the answer deadline (see _llm_tokens)
             self._generate = (
                 ChatPromptTemplate.from_messages([("system", prompts.system), ("human", prompts.answer)]) | chat_model
             )
@@ -89,9 +86,10 @@ class AnswerChain:
             return ruled
         transcript = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}:{t.get('content', '')}" for t in history[-6:])
         try:
-            rewritten = self._condense.invoke({"history": transcript, "question": question}).strip()
-        except Exception:  # noqa: BLE001 - the LLM being down must not break follow-ups
-            self._llm_failed()
+            rewritten = "".join(self._llm_tokens(self._condense, {"history": transcript, "question": question})).strip()
+        except Exception as exc:  # noqa: BLE001 - the LLM being down must not break follow-ups
+            if not isinstance(exc, LLMEmptyAnswer):
+                self._llm_failed()
             return ruled
         first_line = rewritten.splitlines()[0].strip() if rewritten else ""
         # a rewrite with no Chinese, or an essay instead of a question, is unusable
@@ -134,21 +132,22 @@ class AnswerChain:
     def _llm_failed(self) -> None:
         self._llm_down_until = time.monotonic() + self.settings.llm_cooldown_s
 
-    def _llm_tokens(self, context: str, question: str) -> Iterator[str]:
+    def _llm_tokens(self, chain, inputs: dict) -> Iterator[str]:
         """The LLM's answer token by token, within ``llm_deadline_s`` as a whole (the client's timeout only
         bounds the wait for each next chunk, so a trickling endpoint would otherwise hold a slot for minutes)."""
         deadline = time.monotonic() + self.settings.llm_deadline_s
-        stream = self._generate.stream({"context": context, "question": question})
+        stream = chain.stream(inputs)
         produced = False
         try:
             for chunk in stream:
+                # before anything else: chunks without text (keep-alives, reasoning deltas) must not dodge it
+                if time.monotonic() > deadline:
+                    raise LLMTooSlow(f"no complete answer within {self.settings.llm_deadline_s} s")
                 token = chunk.content if isinstance(chunk.content, str) else ""
                 if not token:
                     continue
                 produced = produced or bool(token.strip())
                 yield token
-                if time.monotonic() > deadline:
-                    raise LLMTooSlow(f"no complete answer within {self.settings.llm_deadline_s} s")
         finally:
             stream.close()  # drops the HTTP stream when we stop early
         if not produced:
@@ -196,7 +195,7 @@ class AnswerChain:
         elif self.chat_model is not None:
             context = self._context(hits[: self.settings.max_context_chunks])
             try:
-                for token in self._llm_tokens(context, standalone):
+                for token in self._llm_tokens(self._generate, {"context": context, "question": standalone}):
                     text += token
                     yield {"type": "token", "text": token}
             except Exception as exc:  # noqa: BLE001 - any endpoint failure falls back to extractive

@@ -26,6 +26,8 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
+SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
+
 Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
 
 
@@ -71,6 +73,8 @@ class PolicyIndex:
         self._seen_generation = -1
         self._refresh_lock = threading.Lock()
         self._rebuilding: threading.Thread | None = None
+        self._rebuild_lock = threading.Lock()
+        self._writing = False  # this process holds the write lock
 
     @property
     def store(self) -> ChromaStore:
@@ -111,47 +115,53 @@ class PolicyIndex:
                 return
             documents = self.store.documents()
             bm25 = self._bm25
+            background = False
             if bm25 is None or bm25.generation != generation:
                 saved = BM25Index.load(self.bm25_dir)
                 if saved is not None and saved.generation == generation:
                     bm25 = saved
                 elif not wait and bm25 is not None and len(bm25) >= self.settings.retrieval.bm25_background_min_chunks:
-                    self._start_background_rebuild()
+                    if self._writing:  # the registry now; BM25 once, by the writer's refresh at the end of its sync
+                        self._documents = documents
+                        return
+                    background = True
                 else:
                     bm25 = self._rebuild_bm25(generation, bm25 or saved)
             self._documents = documents
             self._bm25 = bm25
             self._seen_generation = generation
+            if background and self._rebuilding is None:
+                self._rebuilding = threading.Thread(target=self._rebuild_in_background, args=(generation,),
+                                                    name="bm25-rebuild", daemon=True)
+                self._rebuilding.start()
 
-    def _start_background_rebuild(self) -> None:
-        """One rebuilding thread at a time; it goes again while the generation moved on under it."""
-        if self._rebuilding is not None and self._rebuilding.is_alive():
-            return
-
-        def rebuild() -> None:
-            while True:
-                target = self._seen_generation
-                try:
-                    bm25 = self._rebuild_bm25(target, self._bm25)
-                except Exception:  # noqa: BLE001 - the old BM25 keeps serving; the next change tries again
-                    log.exception("background BM25 rebuild failed")
-                    return
+    def _rebuild_in_background(self, generation: int) -> None:
+        """Rebuild BM25 off the question path, again while the generation moved on under it."""
+        while True:
+            try:
+                bm25 = self._rebuild_bm25(generation, self._bm25)
+            except Exception:  # noqa: BLE001 - the old BM25 keeps serving
+                log.exception("background BM25 rebuild failed")
                 with self._refresh_lock:
-                    if self._bm25 is None or self._bm25.generation <= target:  # a writer may have built a newer one
-                        self._bm25 = bm25
-                    if self._bm25.generation == self._seen_generation:
-                        return
-
-        self._rebuilding = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
-        self._rebuilding.start()
+                    self._rebuilding = None
+                    self._seen_generation = -1  # the next question tries again
+                return
+            with self._refresh_lock:
+                if self._bm25 is None or self._bm25.generation <= generation:  # a writer may have built a newer one
+                    self._bm25 = bm25
+                if self._bm25.generation == self._seen_generation:
+                    self._rebuilding = None
+                    return
+                generation = self._seen_generation
 
     def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
-        bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
-        try:
-            bm25.save(self.bm25_dir)
-        except OSError:
-            pass  # a read-only index dir still serves from memory
-        return bm25
+        with self._rebuild_lock:  # one at a time: a writer's and a background rebuild share bm25_dir
+            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
+            try:
+                bm25.save(self.bm25_dir)
+            except OSError:
+                pass  # a read-only index dir still serves from memory
+            return bm25
 
     @property
     def bm25(self) -> BM25Index:
@@ -204,9 +214,11 @@ class PolicyIndex:
             raise storage_error(self.index_dir, storage_problem(self.index_dir, 0, exc) or exc.strerror, exc) from exc
         with lock_file as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
+            self._writing = True
             try:
                 yield
             finally:
+                self._writing = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def sync(self, paths: list[Path], prune: bool = True, progress: Progress | None = None) -> IngestReport:
@@ -227,8 +239,46 @@ class PolicyIndex:
             if prune:
                 report.files += self._prune(paths, corpus_dir, {f.source for f in files}, registry)
             self.refresh()
+            (self.index_dir / SYNCED_MARKER).touch()
         report.seconds = time.perf_counter() - started
         return report
+
+    @property
+    def synced_once(self) -> bool:
+        return (self.index_dir / SYNCED_MARKER).exists()
+
+    def resume(self, paths: list[Path]) -> IngestReport:
+        """Finish what a killed process left: documents half-written or half-deleted, and files under ``paths``
+        saved but never indexed.  Complete documents are not read again and nothing else is removed."""
+        started = time.perf_counter()
+        report = IngestReport()
+        corpus_dir = Path(self.settings.paths.corpus_dir)
+        if not any(self._left_behind(self.store.documents(), paths)):
+            return report  # nothing to write: a full disk does not stop a start
+        with self._write_lock():
+            registry = self.store.documents()
+            unfinished, saved = self._left_behind(registry, paths)
+            retry = []
+            for doc_id in unfinished:
+                meta = registry[doc_id]
+                path = corpus_dir / meta.get("source", "")
+                if meta.get("status") == "pending" and path.is_file():
+                    retry.append(path)
+                else:
+                    self.store.delete_document(doc_id)  # half-deleted, or its file is gone
+            for source_file in discover(retry, corpus_dir) + saved:
+                report.files.append(self._ingest_one(source_file, registry))
+            self.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
+        """Registry records not complete, and files under ``paths`` the registry does not know."""
+        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") != "complete"]
+        existing = [path for path in paths if path.exists()]
+        corpus_dir = Path(self.settings.paths.corpus_dir)
+        saved = [f for f in discover(existing, corpus_dir) if doc_id_for(f.source) not in registry]
+        return unfinished, saved
 
     def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict]) -> FileReport:
         source = source_file.source

@@ -39,6 +39,10 @@ def _notices(folder, round_no: int, files: int = 4, articles: int = 300) -> list
     return paths
 
 
+def _saved(uploads_dir) -> int:
+    return len(list(uploads_dir.glob("*.txt"))) if uploads_dir.exists() else 0
+
+
 def _upload_in_background(url: str, password: str, paths) -> threading.Thread:
     from gradio_client import Client, handle_file
 
@@ -64,8 +68,12 @@ def test_app_killed_during_upload_indexing_recovers_on_restart(tmp_path, make_in
     uploads_dir = root / "corpus" / "uploads"
     for round_no in range(KILLS):
         app = launch_app(root, password)
+        before = _saved(uploads_dir)
         _upload_in_background(app.url, password, _notices(tmp_path, round_no))
-        time.sleep(rng.uniform(1.5, 6.0))  # the files reach the corpus quickly; indexing them takes ~10 s
+        deadline = time.monotonic() + 60
+        while _saved(uploads_dir) == before and time.monotonic() < deadline:
+            time.sleep(0.05)  # the console saves the files, then indexes them (~5 s on 2 cores)
+        time.sleep(rng.uniform(0.2, 3.0))
         app.process.send_signal(signal.SIGKILL)
         app.process.wait(timeout=10)
         saved = sorted(p.name for p in uploads_dir.glob("*.txt")) if uploads_dir.exists() else []
