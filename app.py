@@ -25,16 +25,16 @@ def main() -> None:
     try:
         service = AssistantService()
         report = service.ensure_index()
+        summary = report.summary()
+        if summary["indexed"]:
+            print(f"已索引语料目录中的新文件 {summary['indexed']} 份、{summary['chunks']} 个片段({summary['seconds']} 秒)")
+        for f in report.files:
+            if f.status == "failed":
+                print(f"  ❌ {f.source}:{f.reason_zh}")
+        service.warm_up()
+        stats = service.stats()
     except (EmbeddingModelError, IndexMismatchError, IndexUnavailable) as exc:  # model, disk or server problem
         raise SystemExit(f"无法启动:{exc}") from None
-    summary = report.summary()
-    if summary["indexed"]:
-        print(f"已索引语料目录中的新文件 {summary['indexed']} 份、{summary['chunks']} 个片段({summary['seconds']} 秒)")
-    for f in report.files:
-        if f.status == "failed":
-            print(f"  ❌ {f.source}:{f.reason_zh}")
-    service.warm_up()
-    stats = service.stats()
     ui = service.settings.ui
     print(f"已收录 {len(stats['documents'])} 份文件,{stats['chunks']['chroma']} 个片段;向量模型 {stats['embedding_model']}")
     print(f"就业政策问答助手:http://{ui.host}:{ui.port}  (准备用时 {time.perf_counter() - started:.1f} 秒)")

@@ -54,8 +54,9 @@ class AssistantService:
             return removed
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for (jieba, POS tagger, query embedding);
-        extractive, so a slow or absent LLM endpoint never delays start-up."""
+        """Load what the first question would otherwise wait for (jieba, POS tagger, query embedding, a local
+        GGUF model); the question itself is extractive, so a slow or absent LLM endpoint never delays start-up."""
+        self.chain()
         self.ask("就业", backend="extractive")
 
     def stats(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -42,5 +43,13 @@ def save_upload(corpus_dir: Path, original_name: str, data: bytes, max_mb: float
     target = (folder / sanitize_filename(original_name)).resolve()
     if target.parent != folder:  # belt and braces: the name can no longer contain a path
         raise UploadRejected("bad_name", "文件名不合法,已拒绝")
-    target.write_bytes(data)
+    # written beside the target and renamed into place: a kill or a full disk never leaves half a file
+    # that the next start would index
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UploadRejected("io_error", f"文件“{target.name}”无法保存:{exc.strerror}") from exc
     return target

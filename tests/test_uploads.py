@@ -65,3 +65,12 @@ def test_oversized_upload_is_refused_before_writing(tmp_path):
         save_upload(corpus, "../big.txt", b"x" * (2 * 1024 * 1024), max_mb=1)
     assert refused.value.code == "too_large" and "big.txt" in str(refused.value)
     assert _all_files(tmp_path) == set()
+
+
+def test_a_failed_save_leaves_no_partial_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "uploads" / "通知.txt").mkdir(parents=True)  # the target cannot be replaced: rename fails
+    with pytest.raises(UploadRejected) as refused:
+        save_upload(corpus, "通知.txt", "示范市测试".encode(), max_mb=1)
+    assert refused.value.code == "io_error" and "通知.txt" in str(refused.value)
+    assert not list((corpus / "uploads").glob(".*partial"))

@@ -76,6 +76,10 @@ def storage_problem(path: Path, low_disk_mb: float, error: BaseException | None 
     return None
 
 
+# Chroma reports a full disk as a generic "compaction" error: with this little space left, that is what it is
+NEARLY_FULL_MB = 8.0
+
+
 def _from_storage(exc: BaseException) -> bool:
     """Errors raised by Chroma itself or by the OS, as opposed to our own errors or bugs."""
     return isinstance(exc, OSError) or type(exc).__module__.startswith("chromadb")
@@ -101,7 +105,8 @@ def _unavailable_as_error(method):
         except httpx.TransportError as exc:
             raise VectorStoreUnavailable(f"向量数据库({self.location})暂时无法连接,请稍后再试:{exc}") from exc
         except Exception as exc:  # noqa: BLE001 - Chroma's storage failures have no type of their own
-            reason = storage_problem(self.index_dir, self.low_disk_mb, exc) if self.index_dir and _from_storage(exc) else None
+            nearly_full = min(self.low_disk_mb, NEARLY_FULL_MB)
+            reason = storage_problem(self.index_dir, nearly_full, exc) if self.index_dir and _from_storage(exc) else None
             if reason is None:
                 raise
             self.broken = True
@@ -174,7 +179,11 @@ class ChromaStore:
         )
         # after a full or read-only disk, embedded Chroma can hang on its next write: the owner opens a new client
         self.broken = False
-        self._open_collections()
+        try:
+            self._open_collections()
+        except Exception:
+            client.close()  # Chroma shares one engine per path: a leaked client would keep a broken one alive
+            raise
 
     def close(self) -> None:
         self._client.close()
