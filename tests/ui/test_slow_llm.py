@@ -43,12 +43,12 @@ USERS = 10  # concurrent /ask calls: more than its answer slots, so some wait fo
 SLOTS = 8
 TIMEOUT_S = 2.0  # answer.openai_timeout_s for the slow case
 # CPU slack on 2 cores shared by the app, 11 gradio clients and llama.cpp (whose prompt evaluation uses
-# both): extractive answers alone take ~1 s p50 / 1.6 s p99 at 10 clients (benchmarks/LOAD.md)
-MARGIN_S = 3.0
+# both); extractive answers alone: p95 ~0.2-0.5 s at 10 clients (benchmarks/LOAD.md)
+MARGIN_S = 5.0
 DOWN_BOUND_S = 5.0  # closed port: the 10 answers' own work, far below the 30 s timeout left at its default
 # /healthz is a plain route outside Gradio's queue: it must not wait for an answer slot, let alone the LLM.
-# 1 s is an order below the timeout and below the usual 2-5 s health-check timeout of a load balancer.
-HEALTHZ_BOUND_S = 1.0
+# 2 s is below the usual 2-5 s health-check timeout of a load balancer (it answers in ~5-100 ms here).
+HEALTHZ_BOUND_S = 2.0
 FALLBACK_NOTICE = (REPO_ROOT / "prompts" / "fallback_notice.txt").read_text(encoding="utf-8").strip()
 
 
