@@ -87,5 +87,8 @@ def test_a_repeated_question_embeds_nothing_and_answers_the_same(shifan_service,
     def fail(*args):
         raise AssertionError("embedded again")
 
-    monkeypatch.setattr(cache, "embeddings", type("NoEmbeddings", (), {"embed_query": fail, "embed_documents": fail})())
+    # the model itself refuses to embed: a second ask must be served from the cache alone
+    monkeypatch.setattr(cache.embeddings, "embed_query", fail)
+    monkeypatch.setattr(cache.embeddings, "embed_documents", fail)
     assert shifan_service.ask(question).to_json() == cold
+    assert shifan_service.retriever.embedding_cache is cache
