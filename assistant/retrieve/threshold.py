@@ -10,8 +10,9 @@ scripts/tune_refusal.py; see docs/refusal.md):
 * place or year: a place (北京) or a year (2100年) the question names is absent
   from the evidence;
 * amount: the question asks 多少/几个月/比例 about something (缴费基数, 担保费)
-  and no sentence of the evidence gives a figure for it, so the documents do
-  not state one;
+  and no sentence of the evidence names it and gives a figure of the asked
+  kind (money, ratio, duration, age: assistant/data/amount_questions.yaml),
+  so the documents do not state one;
 * coverage: too little of the question's content (weighted by rarity in
   everyday Chinese) occurs in the evidence, and the dense similarity is low.
 """
@@ -35,13 +36,31 @@ from assistant.settings import AnswerSettings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 AMOUNT_QUESTION = re.compile(
-    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号)"
+    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号"
+    r"|\bhow (much|many|long|old)\b)",
+    re.IGNORECASE,
 )
 FIGURE = re.compile(
     r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)"
     r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天))"
 )
-_NOUN_FLAGS = ("n", "nz", "nt", "vn")
+# Figures of each kind an amount question can ask for (evidence sentences are searched with dates removed).
+KIND_FIGURE = {
+    "money": re.compile(r"(\d+(\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(万|亿)?元|\d+(\.\d+)?\s*[万亿](?![人个家户次])"),
+    "ratio": re.compile(r"\d+(\.\d+)?\s*[%％]|百分之[\d一二三四五六七八九十百]|[\d一二三四五六七八九十]+\s*成|[\d一二三四五六七八九十]+\s*分之|\d+\s*/\s*\d+"),
+    "duration": re.compile(
+        r"(?<![\d.月])(\d{1,3}|[一二三四五六七八九十百两半]+)\s*(个月|个自然月|个工作日|周年|年|周|天|日|小时)"
+    ),
+    "age": re.compile(r"(\d{1,3}|[一二三四五六七八九十]+)\s*周?岁"),
+    "date": re.compile(r"\d{1,2}\s*[日号]"),
+}
+# Calendar dates and years (2099年, 5月20日, 2099年1月1日) are when, not how much or how long: they only
+# answer a date question (哪天).
+_DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+_MONEY_COLUMN = re.compile(r"[((]\s*万?元|万?元\s*/")
+_NOUN_FLAGS = ("n", "nz", "nt", "vn", "j")
+# Amount words that are nouns: 见习补贴标准 asks about 见习补贴, 报销比例 about 报销
+_AMOUNT_NOUN = re.compile(r"标准|比例|金额|额度|期限|上限")
 _CLAUSE_END = re.compile(r"[,,。;;??!!]")
 _YEAR = re.compile(r"(?:19|20|21)\d{2}(?=年)")
 
@@ -69,6 +88,22 @@ def generic_terms() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def other_domains() -> dict[str, dict]:
     return yaml.safe_load((DATA_DIR / "other_domains.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def amount_questions() -> dict:
+    return yaml.safe_load((DATA_DIR / "amount_questions.yaml").read_text(encoding="utf-8"))
+
+
+def amount_kind(question: str) -> str:
+    """money / ratio / duration / age: the kind of figure the question's first kind word asks for ('' for any)."""
+    found = [
+        (at, -len(word), kind)
+        for kind, words in amount_questions()["kinds"].items()
+        for word in words
+        if (at := question.find(word)) >= 0
+    ]
+    return min(found)[2] if found else ""
 
 
 @lru_cache(maxsize=1)
@@ -138,10 +173,11 @@ class Signals:
     missing_years: list[str]
     asks_amount: bool
     amount_term: str  # what the amount is asked about (the noun before 多少), '' when none
-    has_figure: bool  # some evidence sentence gives a figure for amount_term (or any figure, without one)
+    has_figure: bool  # some evidence sentence names amount_term and gives a figure of amount_kind
     other_domain: str
     referral: str
     solicitation: bool
+    amount_kind: str = ""  # money / ratio / duration / age: what has_figure looked for ('' any figure)
 
 
 def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
@@ -156,7 +192,8 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
     domain, referral = _other_domain(question, evidence)
     amount = AMOUNT_QUESTION.search(question)
-    term = _asked_about(question, amount.start()) if amount else ""
+    term = _asked_about(question, amount.start(), evidence) if amount else ""
+    kind = amount_kind(question) if amount else ""
     return Signals(
         coverage=coverage,
         best_dense=result.best_dense,
@@ -165,29 +202,67 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         missing_years=[y for y in _YEAR.findall(question) if y not in evidence],
         asks_amount=amount is not None,
         amount_term=term,
-        has_figure=_figure_for(term, top),
+        has_figure=_figure_for(term, top, kind) if amount else True,
+        amount_kind=kind,
         other_domain=domain,
         referral=referral,
         solicitation=_matches("solicitation", question),
     )
 
 
-def _asked_about(question: str, amount_at: int) -> str:
-    """The last noun before the amount word, within its clause: 缴费基数是多少 -> 基数."""
+def _asked_about(question: str, amount_at: int, evidence: str = "") -> str:
+    """What the amount is asked about: 缴费基数是多少 -> 基数, 返乡创业能补多少钱 -> 返乡创业.
+
+    A verb right before an amount noun (报销比例 -> 报销); else the last noun before the amount word within
+    its clause (with 区别词 before it: 中级电工证), else a verb there that the evidence uses (见习能拿多少钱
+    -> 见习), else the first noun after it in the clause, else the last noun of the earlier clauses (加大资金投入,具体投多少钱 -> 资金投入); '' when the question names
+    nothing (多少钱), and then no figure answers it.
+    """
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(question, 0, amount_at)), default=0)
-    term, offset = "", 0
-    for word, flag in _tagged(question):
+    next_end = _CLAUSE_END.search(question, amount_at)
+    clause_end = next_end.start() if next_end else len(question)
+    before, verbs, after, earlier = [], [], [], []
+    offset = 0
+    tagged = _tagged(question)
+    for index, (word, flag) in enumerate(tagged):
         start, offset = offset, offset + len(word)
-        if start < clause_start or offset > amount_at:
+        if start <= amount_at < offset and flag.startswith(_NOUN_FLAGS):  # 最低工资标准是多少 -> 最低工资
+            word = re.sub(f"({_AMOUNT_NOUN.pattern})$", "", word)
+            if _is_topic(word):
+                return word
+        if offset == amount_at and flag.startswith("v") and _is_topic(word) and _AMOUNT_NOUN.match(question, amount_at):
+            return word
+        if not _is_topic(word):
             continue
-        if (
-            flag.startswith(_NOUN_FLAGS)
-            and len(word) >= 2
-            and word not in generic_terms()
-            and _known_word(word)  # not a fragment jieba glued together (能领, 给我发)
-        ):
-            term = word
-    return term
+        if flag.startswith(_NOUN_FLAGS):
+            phrase = word
+            for attribute, attribute_flag in reversed(tagged[:index]):
+                if attribute_flag != "b":
+                    break
+                phrase = attribute + phrase
+            if clause_start <= start and offset <= amount_at:
+                before.append(phrase)
+            elif amount_at < start and offset <= clause_end:
+                after.append(phrase)
+            elif offset <= clause_start:
+                earlier.append(phrase)
+        elif flag.startswith("v") and clause_start <= start and offset <= amount_at and word in evidence:
+            verbs.append(word)
+    for found, pick in ((before, -1), (verbs, -1), (after, 0), (earlier, -1)):
+        if found:
+            return found[pick]
+    return ""
+
+
+def _is_topic(word: str) -> bool:
+    return (
+        len(word) >= 2
+        and word not in generic_terms()
+        and word not in stopwords()
+        and word not in amount_questions()["not_topic"]
+        and not re.search(r"[我你]", word)  # 给我发: a verb phrase jieba glued into a noun
+        and _known_word(word)  # not a fragment jieba glued together (能领)
+    )
 
 
 def _known_word(word: str) -> bool:
@@ -196,16 +271,44 @@ def _known_word(word: str) -> bool:
     return _tokenizer().FREQ.get(word, 0) > 0
 
 
-def _figure_for(term: str, hits) -> bool:
-    """Whether a sentence of the evidence states a figure about ``term`` (any figure when term is '')."""
+def mentions(sentence: str, term: str) -> bool:
+    """The term, its synonym, or the term written with a few characters inserted (返乡创业 ~ 返乡入乡创业) or,
+    from 4 characters, one inner character left out (中级电工证 ~ 中级工(四级)证书).  The first and last
+    characters must be there: the last is the head of a Chinese compound (失业保险金 is not 失业保险)."""
+    if term in sentence or synonyms().get(term, "\0") in sentence:
+        return True
+    if len(term) < 3:
+        return False
+    variants = [term] + ([term[:i] + term[i + 1 :] for i in range(1, len(term) - 1)] if len(term) >= 4 else [])
+    for variant in variants:
+        gaps = "".join(f".{{0,{len(term)}}}?{re.escape(char)}" for char in variant[1:])
+        spans = re.finditer(f"(?=({re.escape(variant[0])}{gaps}))", sentence)
+        if any(len(span.group(1)) <= 2 * len(term) for span in spans):
+            return True
+    return False
+
+
+def _figure_for(term: str, hits, kind: str = "") -> bool:
+    """Whether a sentence of the evidence (or its title or heading) names ``term`` and states a figure of ``kind``
+    (any figure for '')."""
     from assistant.ingest.clean import split_sentences
 
-    keys = [k for k in (term, synonyms().get(term, "")) if k]
+    if not term:
+        return False
     for hit in hits:
-        for sentence in split_sentences(hit.chunk.indexed_text):
-            if FIGURE.search(sentence) and (not keys or any(k in sentence for k in keys)):
+        # the title and heading (问:技能提升补贴发多少钱) name what the text under them is about
+        about = mentions(f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}", term)
+        for sentence in split_sentences(hit.chunk.text):
+            if (about or mentions(sentence, term)) and _states(kind, sentence if kind == "date" else _DATE.sub("", sentence)):
                 return True
     return False
+
+
+def _states(kind: str, sentence: str) -> bool:
+    """A figure of the kind; in a table whose header gives the unit (补贴(元/人) … 2500), a bare number is money."""
+    if KIND_FIGURE.get(kind, FIGURE).search(sentence):
+        return True
+    return kind == "money" and bool(_MONEY_COLUMN.search(sentence)) and bool(re.search(r"\d{2,}", sentence))
 
 
 def decide(sig: Signals, settings: AnswerSettings) -> str:

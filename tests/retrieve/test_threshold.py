@@ -44,3 +44,120 @@ def test_cached_pos_tags_are_jieba_s():
     assert list(_tagged(question)) == fresh and list(_tagged(question)) == fresh
     assert content_words(question) == content_words(question) and ("基数", "n") in content_words(question)
     assert _tagged.cache_info().maxsize is not None  # bounded
+
+
+# ---------------------------------------------------------------- the amount check (no_figure)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "多少钱",  # names nothing: no figure answers it
+        "见习单位的带教老师每月补贴比例是多少",  # a ratio is asked; the 补贴 figures nearby are 元
+        "讲话里说要加大资金投入,具体投多少钱",  # the topic is in the earlier clause; no sentence gives it a sum
+    ],
+)
+def test_amount_questions_without_a_figure_of_the_asked_kind_are_refused(shifan_service, question):
+    coverage = assess(shifan_service.retrieve(question), shifan_service.settings.answer)
+    assert coverage.reason == "no_figure", coverage
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "考了个中级电工证能补多少钱",  # the text says 中级工(四级)证书 … 1500元
+        "见习一般能干几个月",  # 能干 is not the topic; 见习期限一般为3至12个月
+        "下回招聘会是哪天",  # a date question is answered by a date
+    ],
+)
+def test_amount_questions_worded_loosely_pass(shifan_service, question):
+    coverage = assess(shifan_service.retrieve(question), shifan_service.settings.answer)
+    assert coverage.covered, coverage
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "topic"),
+    [
+        ("公益性岗位能干几年", "", "公益性岗位"),
+        ("医保报销比例是多少", "", "报销"),
+        ("示范市最低工资标准是多少", "", "最低工资"),
+        ("讲话说要加大资金投入,具体投多少钱", "", "资金投入"),
+        ("见习能拿多少钱一个月", "见习单位", "见习"),
+        ("考了个中级电工证能补多少钱", "", "中级电工证"),
+        ("见习期间单位每个月至少得给我发多少钱", "", "单位"),
+        ("多少钱", "", ""),
+    ],
+)
+def test_what_an_amount_is_asked_about(question, evidence, topic):
+    from assistant.retrieve.threshold import AMOUNT_QUESTION, _asked_about
+
+    assert _asked_about(question, AMOUNT_QUESTION.search(question).start(), evidence) == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("返乡创业能补多少钱", "money"),
+        ("医保报销比例是多少", "ratio"),
+        ("公益性岗位能干几年", "duration"),
+        ("申请见习要多大年龄", "age"),
+        ("招聘会是哪天", "date"),
+        ("一年能领几次", ""),
+    ],
+)
+def test_kind_of_figure_asked(question, kind):
+    from assistant.retrieve.threshold import amount_kind
+
+    assert amount_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "expected"),
+    [
+        ("(一)返乡入乡创业一次性补贴为每户5000元。", "返乡创业", True),
+        ("取得中级工(四级)证书的补贴1500元。", "中级电工证", True),
+        ("公益性岗位安置期限最长不超过3年。", "公益性岗位", True),
+        ("在本市依法参加失业保险并足额缴费满12个月的企业。", "失业保险金", False),  # the head 金 is missing
+        ("按实际缴费额的2/3给予补贴。", "缴费基数", False),
+    ],
+)
+def test_mentions_tolerates_inserted_characters_not_a_different_head(sentence, term, expected):
+    from assistant.retrieve.threshold import mentions
+
+    assert mentions(sentence, term) is expected
+
+
+def _hits(*texts, title="", section=""):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(chunk=SimpleNamespace(text=t), meta={"title": title, "section": section}) for t in texts]
+
+
+def test_dates_and_years_are_not_amounts():
+    from assistant.retrieve.threshold import _figure_for
+
+    speech = _hits("5月20日,推进会在太原召开。要加大资金投入,2099年设立专项资金。")
+    assert not _figure_for("资金投入", speech, "")
+    assert not _figure_for("资金投入", speech, "money")
+    assert _figure_for("推进会", speech, "date")
+    assert not _figure_for("政策", _hits("本办法自2099年1月1日起施行,有效期3年。"), "")  # 政策 not named
+    assert _figure_for("办法", _hits("本办法自2099年1月1日起施行,有效期3年。"), "duration")  # 3年 is a span
+
+
+def test_the_figure_must_be_of_the_asked_kind():
+    from assistant.retrieve.threshold import _figure_for
+
+    insurance = _hits("基本医疗保险每人每月补贴160元。", "中小微企业按上年度实际缴纳失业保险费的60%返还。")
+    assert _figure_for("医保", insurance, "money")  # 医保 -> 医疗保险 (synonym)
+    assert not _figure_for("医保", insurance, "ratio")
+    assert not _figure_for("医保", insurance, "duration")
+    table = _hits("人员类别\n一次性吸纳就业补贴(元/人)\n退役军人\n2500")
+    assert _figure_for("退役军人", table, "money")  # the unit is in the table's header
+
+
+def test_a_heading_names_what_its_answer_is_about():
+    from assistant.retrieve.threshold import _figure_for
+
+    answer = _hits("答:取得初级工(五级)证书的补贴1000元。", section="问:技能提升补贴发多少钱")
+    assert _figure_for("技能提升补贴", answer, "money")
+    assert not _figure_for("创业担保贷款", answer, "money")
