@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Callable
 
@@ -235,7 +236,8 @@ def join_wrapped_lines(
     does not end a sentence, and it does not itself start a heading.  This also
     mends a paragraph that runs over a page break; it keeps its first page.
     A line for which ``stands_alone`` is true (a byline, web furniture) is
-    never joined to a neighbour, so it can still be recognised and dropped alone.
+    never joined to a neighbour, so it can still be recognised and dropped alone;
+    nor is a table row (cells joined by `` | ``): gluing rows merges their figures.
     """
     widths = sorted(len(line.text) for line in lines if line.text)
     if not hard_wrapped or len(widths) < 2:
@@ -256,12 +258,67 @@ def join_wrapped_lines(
             and not _HEADING_START.match(line.text)
             and not last_alone
             and not this_alone
+            and _TABLE_CELL_GAP not in last
+            and _TABLE_CELL_GAP not in line.text
         ):
             out[-1] = Paragraph(out[-1].text + line.text, out[-1].page)
         else:
             out.append(line)
         last, last_alone = line.text, this_alone
     return out
+
+
+_TABLE_CELL_GAP = " | "  # how the loaders join the cells of a table row
+
+
+def join_broken_words(lines: list[Paragraph], stands_alone: Callable[[str], bool] | None = None) -> list[Paragraph]:
+    """Join a line broken inside a word in text that is not hard-wrapped (`…申请技能提升补` / `贴。`).
+
+    Lines of such a text are paragraphs, so only a clear mid-word break is mended:
+    the line is a sentence under way (it holds a comma and ends on a character, not
+    punctuation) and the dictionary reads a word across the break.  Headings, table
+    rows and lines that stand alone are never joined; a blank line always separates.
+    """
+    alone = stands_alone or (lambda text: False)
+    out: list[Paragraph] = []
+    last = ""  # the previous line as printed, before any joining
+    for line in lines:
+        if out and out[-1].text and line.text and _breaks_a_word(last, line.text) and not alone(last) and not alone(line.text):
+            out[-1] = Paragraph(out[-1].text + line.text, out[-1].page)
+        else:
+            out.append(line)
+        last = line.text
+    return out
+
+
+_CJK_ONE = re.compile(rf"[{CJK_CHAR}]")
+
+
+def _breaks_a_word(before: str, after: str) -> bool:
+    """True when ``before`` stops inside a sentence and the break cuts a word in two (`…提升补` / `贴。`)."""
+    if (
+        len(before) < 10
+        or not _CJK_ONE.fullmatch(before[-1])
+        or not _CJK_ONE.match(after[0])
+        or not re.search(r"[,,;;、]", before)
+        or _HEADING_START.match(after)
+        or _TABLE_CELL_GAP in before
+        or _TABLE_CELL_GAP in after
+    ):
+        return False
+    _word_freq()  # loads the dictionary
+    import jieba
+
+    head, tail = before[-6:], after[:6]
+    joined = to_simplified(head + tail)
+    if len(joined) != len(head + tail):
+        joined = head + tail
+    position = 0
+    for word in jieba.lcut(joined, HMM=False):
+        if position < len(head) < position + len(word):
+            return True  # the dictionary reads a word across the break
+        position += len(word)
+    return False
 
 
 def _typical_width(sorted_lengths: list[int]) -> int:
@@ -409,32 +466,176 @@ def _unspace_letter_spaced(line: str) -> str:
     return line
 
 
-def _drop_page_furniture(lines: list[str], removed: list[Removed]) -> list[str]:
-    """Drop page numbers (`— 3 —`, `第 3 页 共 9 页`) from the first and last lines of a page.
+_EDGE_LINES = 4  # non-empty lines at a page's top and at its bottom that may be furniture
+_PLAIN_NUMBER = re.compile(r"\d{1,4}")
+_TABLE_GAPS = re.compile(r"[\s|丨]+")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(]\s*(?:19|20|21)\d{2}\s*[〕\])]\s*\d{1,5}\s*号")
+_TITLE_WORDS = re.compile(r"(关于|办法|通知|意见|规定|条例|方案|细则|讲话|致辞|问答|解读|公告|通告|决定|指南|报告)")
 
-    Left in place they would be glued into the paragraph that runs over the page break.
+
+def _is_page_number(line: str) -> bool:
+    return bool(line) and len(line) <= 30 and _matches("page_furniture", line)
+
+
+def _repeat_key(line: str) -> str:
+    """A line as compared with its repeats: layout gaps and table separators do not count."""
+    return _TABLE_GAPS.sub("", line)
+
+
+def _may_be_running(line: str, min_chars: int) -> bool:
+    """A line short and bare enough to be a running header or footer, if it repeats.
+
+    Never a heading of the document's structure (`第三条`, `一、`), never a sentence
+    (one ending in `。;:!?`), never a line without words.
     """
-    def furniture(line: str) -> bool:
-        return bool(line) and len(line) <= 30 and _matches("page_furniture", line)
+    key = _repeat_key(line)
+    return (
+        min_chars <= len(key) <= 40
+        and len(re.findall(rf"[{CJK_CHAR}A-Za-z]", key)) >= 2
+        and key[-1] not in "。!?;:,、…"
+        and not _HEADING_START.match(line)
+        and _reads_as_words(key)
+    )
 
-    def edge_indexes(indexes) -> list[int]:
-        found, seen = [], 0
+
+def _reads_as_words(text: str) -> bool:
+    """Chinese that reads as words (`示范市人社局 内部资料`), not a run of characters.
+
+    Headers and footers are names and titles; a line of stray characters that
+    happens to recur is not evidence of furniture.
+    """
+    hanzi = "".join(re.findall(rf"[{CJK_CHAR}]", to_simplified(text)))
+    if not hanzi:
+        return True
+    if len(hanzi) < 4 or "?" in text or len(set(hanzi)) < 3 or len(set(hanzi)) < 0.5 * len(hanzi):
+        return False  # a header is a name or a title, not a question or a run of one character
+    freq = _word_freq()
+    covered: set[int] = set()
+    for n in (2, 3, 4):
+        for i in range(len(hanzi) - n + 1):
+            if freq.get(hanzi[i : i + n], 0) >= 50:
+                covered.update(range(i, i + n))
+    return len(covered) >= 0.6 * len(hanzi)
+
+
+def _edges(lines: list[str]) -> tuple[list[int], list[int]]:
+    """Indexes of the first and of the last few non-empty lines, each counted from its edge."""
+    filled = [i for i, line in enumerate(lines) if line]
+    return filled[:_EDGE_LINES], filled[::-1][:_EDGE_LINES]
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Keys of lines at a page edge on at least half of the pages (and on two or more): running headers and footers.
+
+    Pages identical throughout are not evidence: a line must recur on two pages or more
+    whose other lines differ and hold some text (40 characters or more).
+    """
+    if len(pages) < 2:
+        return set()
+    seen: dict[str, set[int]] = {}
+    for number, lines in enumerate(pages):
+        top, bottom = _edges(lines)
+        for i in {*top, *bottom}:
+            if not _is_page_number(lines[i]) and _may_be_running(lines[i], 4):
+                seen.setdefault(_repeat_key(lines[i]), set()).add(number)
+    needed = max(2, (len(pages) + 1) // 2)
+
+    def on_differing_pages(key: str, on: set[int]) -> bool:
+        rests = {tuple(line for line in pages[n] if line and _repeat_key(line) != key) for n in on}
+        return len({rest for rest in rests if sum(map(len, rest)) >= 40}) >= 2
+
+    return {key for key, on in seen.items() if len(on) >= needed and on_differing_pages(key, on)}
+
+
+def _is_title_line(line: str) -> bool:
+    """A running line worth keeping once on page 1: the document's title, or the masthead carrying its 文号."""
+    return bool(_DOC_NUMBER.search(line) or (_TITLE_WORDS.search(line) and not re.match(r"^\d{1,4}[年月]", line)))
+
+
+def _drop_page_furniture(
+    lines: list[str], removed: list[Removed], running: set[str] = frozenset(), first_page: bool = False
+) -> tuple[list[str], list[str]]:
+    """Drop page numbers (`— 3 —`, `第 3 页 共 9 页`) and running headers and footers from the edges of a page.
+
+    Left in place they would be glued into the paragraph that runs over the page
+    break.  Both may come in any order at either edge, as the text layer has them.
+    A bare number (`3`) counts as a page number only when nothing but page numbers
+    stands between it and the edge, and only one: inside the page it is a figure of a table.
+    On the first page, the first running line that is the title (or the masthead
+    with the 文号) is kept, for the metadata; it is returned to stand alone.
+    Returns the kept lines and the running lines kept.
+    """
+    drop: set[int] = set()
+    kept_running: list[str] = []
+    for side, indexes in enumerate(_edges(lines)):
+        only_numbers, numbers, plain = True, 0, 0
         for i in indexes:
-            if not lines[i]:
-                continue
-            if seen == 2 or not furniture(lines[i]):
+            line = lines[i]
+            if _is_page_number(line):
+                is_plain = bool(_PLAIN_NUMBER.fullmatch(line))
+                if numbers == 2 or (is_plain and (plain or not only_numbers)):
+                    break  # a page has one number per edge (two lines at most: `第 3 页` / `共 9 页`)
+                numbers, plain = numbers + 1, plain + is_plain
+                drop.add(i)
+            elif _repeat_key(line) in running:
+                only_numbers = False
+                if first_page and side == 0 and not kept_running and _is_title_line(line):
+                    kept_running.append(line)
+                    continue
+                drop.add(i)
+            else:
                 break
-            found.append(i)
-            seen += 1
-        return found
-
-    drop = set(edge_indexes(range(len(lines)))) | set(edge_indexes(range(len(lines) - 1, -1, -1)))
     for i in sorted(drop):
         removed.append(Removed("boilerplate", lines[i]))
     kept = [line for i, line in enumerate(lines) if i not in drop]
     while kept and not kept[-1]:
         kept.pop()
-    return kept
+    return kept, kept_running
+
+
+def _drop_unpaged_furniture(lines: list[str], removed: list[Removed]) -> list[str]:
+    """Page furniture in a text without pages (TXT, Markdown saved from a paged file).
+
+    A whole line that is a page marker (`第 1 页 共 2 页`, `- 3 -`, `Page 2 of 5`) goes.
+    A short line that is not a heading and recurs unchanged three times or more,
+    apart from each other, is a running header: it goes after its first occurrence.
+    It must show where it runs: it opens the text (the title on every page) or it
+    stands next to a page marker twice.  A label that recurs in the body
+    (`申请材料及办理流程` in every section) is structure and stays.
+    """
+    filled = [i for i, line in enumerate(lines) if line]
+    marker = [len(lines[i]) <= 30 and _matches("page_markers", lines[i]) for i in filled]
+
+    def shows_where_it_runs(orders: list[int]) -> bool:
+        by_marker = sum(1 for o in orders if (o > 0 and marker[o - 1]) or (o + 1 < len(marker) and marker[o + 1]))
+        return orders[0] < 3 or by_marker >= 2
+
+    places: dict[str, list[int]] = {}
+    for order, i in enumerate(filled):
+        if len(lines[i]) <= 60:
+            places.setdefault(_repeat_key(lines[i]), []).append(order)
+    running = {
+        key
+        for key, orders in places.items()
+        if len(orders) >= 3
+        and all(b - a >= 3 for a, b in pairwise(orders))
+        and shows_where_it_runs(orders)
+        and _may_be_running(lines[filled[orders[0]]], 6)
+    }
+    drop: set[int] = set()
+    first_seen: set[str] = set()
+    for order, i in enumerate(filled):
+        line = lines[i]
+        key = _repeat_key(line)
+        if marker[order]:
+            drop.add(i)
+        elif key in running:
+            if key in first_seen:
+                drop.add(i)
+            first_seen.add(key)
+    for i in sorted(drop):
+        removed.append(Removed("boilerplate", lines[i]))
+    return [line for i, line in enumerate(lines) if i not in drop]
 
 
 def _stands_alone(line: str) -> bool:
@@ -454,20 +655,37 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     removed: list[Removed] = []
     meta: dict[str, str] = {}
     lines: list[Paragraph] = []
+    split_pages: list[list[str]] = []
     for page in pages:
         text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
         text = _EMOJI.sub("", repair_characters(text, removed))
         page_lines = [re.sub(r"[ \t]+", " ", raw).strip() for raw in text.split("\n")]
         while page_lines and not page_lines[-1]:
             page_lines.pop()  # a page's trailing blank line is not a paragraph break
+        split_pages.append(page_lines)
+    running = _running_lines([lines_ for page, lines_ in zip(pages, split_pages) if page.page is not None])
+    kept_alone: set[str] = set()
+    first_paged = True
+    for page, page_lines in zip(pages, split_pages):
         if page.page is not None:
-            page_lines = _drop_page_furniture(page_lines, removed)
+            page_lines, kept = _drop_page_furniture(page_lines, removed, running, first_page=first_paged)
+            kept_alone.update(_unspace_letter_spaced(k) if from_pdf else k for k in kept)
+            first_paged = False
+        else:
+            page_lines = _drop_unpaged_furniture(page_lines, removed)
         for line in page_lines:
             if from_pdf:
                 line = _unspace_letter_spaced(line)
             lines.append(Paragraph(line, page.page))
     hard_wrapped = from_pdf or looks_hard_wrapped([line.text for line in lines])
-    lines = join_wrapped_lines(lines, hard_wrapped, _stands_alone)
+
+    def stands_alone(text: str) -> bool:
+        return text in kept_alone or _stands_alone(text)
+
+    if hard_wrapped:
+        lines = join_wrapped_lines(lines, hard_wrapped, stands_alone)
+    else:
+        lines = join_broken_words(lines, stands_alone)
 
     paragraphs: list[Paragraph] = []
     in_advert = False

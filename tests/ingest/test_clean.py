@@ -15,7 +15,9 @@ from assistant.ingest.clean import (
     repair_characters,
     to_simplified,
 )
-from assistant.ingest.models import Page, Paragraph
+from assistant.ingest.models import LoadedDocument, Page, Paragraph
+from assistant.ingest.pipeline import process_loaded
+from assistant.settings import IngestSettings
 from tests.conftest import wrap_paragraphs
 
 
@@ -123,6 +125,223 @@ def test_page_numbers_are_not_glued_into_text(footer):
     cleaned = clean_pages(pages, from_pdf=True)
     assert texts(cleaned) == ["".join(lines)]
     assert [r.reason for r in cleaned.removed] == ["boilerplate", "boilerplate"]
+
+
+ARTICLE = (
+    "第一条 为规范示范市就业见习工作,帮助青年积累工作经验,根据有关规定,制定本办法。"
+    "第二条 见习补贴按每人每月1800元的标准发放,见习期限为3至12个月,见习单位应当为见习人员办理人身意外伤害保险。"
+)
+HEADER = "示范市人力资源和社会保障局文件"
+FOOTER = "示范市人社局 内部资料 注意保存"
+
+
+def paged(bodies: list[list[str]], top: list[str], bottom: list[str]) -> list[Page]:
+    """PDF pages with furniture; ``{n}`` in a furniture line is the page number."""
+    return [
+        Page("\n".join([t.format(n=n) for t in top] + body + [b.format(n=n) for b in bottom]), n)
+        for n, body in enumerate(bodies, start=1)
+    ]
+
+
+def three_pages(width: int = 12) -> list[list[str]]:
+    lines = wrap_paragraphs([ARTICLE], width)
+    third = -(-len(lines) // 3)
+    return [lines[:third], lines[third : 2 * third], lines[2 * third :]]
+
+
+@pytest.mark.parametrize(
+    "top, bottom",
+    [
+        ([HEADER, "- {n} -"], []),  # the header comes before the page number
+        ([HEADER, FOOTER, "- {n} -"], []),  # the text layer puts the footer at the top
+        (["- {n} -", HEADER], [FOOTER]),
+        ([HEADER], [FOOTER, "第 {n} 页 共 3 页"]),
+        ([HEADER], ["第 {n} 页 共 3 页", FOOTER]),
+    ],
+)
+def test_running_headers_and_page_numbers_are_dropped_in_any_order(top, bottom):
+    cleaned = clean_pages(paged(three_pages(), top, bottom), from_pdf=True)
+    assert texts(cleaned) == [ARTICLE]  # nothing glued into the paragraph that runs over the breaks
+    assert {r.reason for r in cleaned.removed} == {"boilerplate"}
+    assert len(cleaned.removed) == 3 * (len(top) + len(bottom))
+
+
+def test_a_running_header_with_table_gaps_is_recognised_on_every_page():
+    pages = paged(three_pages(), [], ["- {n} -"])
+    pages[0].text = "示范市人社局 | 内部资料\n" + pages[0].text  # a layout-mode page: wide gaps became ` | `
+    for page in pages[1:]:
+        page.text = "示范市人社局 内部资料\n" + page.text
+    assert texts(clean_pages(pages, from_pdf=True)) == [ARTICLE]
+
+
+def test_a_running_title_is_kept_once_on_page_one_for_the_metadata():
+    title = "示范市就业见习管理办法"
+    pages = paged(three_pages(), [title, "- {n} -"], [])
+    cleaned = clean_pages(pages, from_pdf=True)
+    assert texts(cleaned) == [title, ARTICLE]  # the title is not glued to the first article
+    processed = process_loaded(LoadedDocument("见习办法.pdf", pages), IngestSettings(), "hash", from_pdf=True)
+    assert processed.doc.title == title
+    assert not any(title in chunk.text for chunk in processed.chunks)
+
+
+def test_a_running_masthead_keeps_its_document_number_on_page_one():
+    masthead = "示范市人力资源和社会保障局文件 示人社发(2099)21号"
+    pages = paged(three_pages(24), [masthead], [FOOTER, "- {n} -"])
+    cleaned = clean_pages(pages, from_pdf=True)
+    assert texts(cleaned) == [masthead, ARTICLE]
+    processed = process_loaded(LoadedDocument("通知.pdf", pages), IngestSettings(), "hash", from_pdf=True)
+    assert processed.doc.doc_number == "示人社发(2099)21号"
+
+
+def test_a_line_on_one_page_edge_only_is_text():
+    bodies = three_pages()
+    bodies[1] = ["示范市就业见习基地名单", *bodies[1]]
+    cleaned = clean_pages(paged(bodies, [HEADER], ["- {n} -"]), from_pdf=True)
+    assert "示范市就业见习基地名单" in "".join(texts(cleaned))
+
+
+def test_edge_lines_with_figures_that_differ_between_pages_are_text():
+    bodies = [[f"见习人数统计如下,本页列出第{n}批见习单位的见习人员名单、见习岗位和见习期限。"] for n in (1, 2, 3)]
+    totals = ["本页合计1200人。", "本页合计800元。", "本页合计35人。"]
+    pages = [Page("\n".join([HEADER, *body, total, f"- {n} -"]), n) for n, (body, total) in enumerate(zip(bodies, totals), 1)]
+    assert texts(clean_pages(pages, from_pdf=True)) == [line for pair in zip(bodies, totals) for line in (pair[0][0], pair[1])]
+
+
+def test_figures_of_a_table_at_the_bottom_of_a_page_are_not_page_numbers():
+    pages = [
+        Page(f"{HEADER}\n第{n}批见习补贴标准见下表,表中列出见习单位名称、见习岗位数量和见习补贴金额。\n见习人数\n1200\n{FOOTER}\n- {n} -", n)
+        for n in (1, 2)
+    ]
+    cleaned = clean_pages(pages, from_pdf=True)
+    assert texts(cleaned).count("1200") == 2
+    assert FOOTER not in texts(cleaned)
+
+
+def test_articles_at_the_top_of_every_page_are_text():
+    pages = [Page(f"第{n}条 见习单位应当按月发放见习补贴\n补贴标准为每人每月1800元。\n- {n} -", n) for n in (1, 2, 3)]
+    assert len(texts(clean_pages(pages, from_pdf=True))) == 3
+
+
+def test_pdf_table_rows_are_not_glued_together():
+    rows = ["离校2年内高校毕业生 | 1500 | 最长12个月 | 800", "16至24岁登记失业青年 | 1500 | 最长12个月 | 800", "就业困难人员 | 2000 | 最长36个月 | 1000"]
+    page = Page("\n".join(["各类人员对应的补贴标准见下表(单位:元)。", *rows, "高校毕业生社会保险补贴不含个人缴纳部分。"]), 1)
+    assert texts(clean_pages([page], from_pdf=True))[1:4] == rows
+
+
+# ---------------------------------------------------------------- text without pages
+
+QA = [
+    "示范市稳岗返还和技能提升补贴政策问答(2099年)",
+    "示范市就业服务中心 2099年5月20日",
+    "问:什么企业可以享受失业保险稳岗返还?",
+    "答:在本市依法参加失业保险并足额缴费满12个月的企业。",
+    "问:稳岗返还能返多少?",
+    "答:中小微企业按上年度实际缴纳失业保险费的60%返还。",
+    "示范市稳岗返还和技能提升补贴政策问答(2099年)",
+    "{marker1}",
+    "问:个人技能提升补贴有什么条件?",
+    "答:企业职工参加失业保险累计缴费满12个月(含),可以申请技能提升补",
+    "贴。",
+    "问:技能提升补贴发多少钱?",
+    "答:取得初级工(五级)证书的补贴1000元。",
+    "示范市稳岗返还和技能提升补贴政策问答(2099年)",
+    "{marker2}",
+]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "marker1, marker2", [("第 1 页 共 2 页", "第 2 页 共 2 页"), ("- 1 -", "- 2 -"), ("Page 1 of 2", "Page 2 of 2"), ("— 1 —", "— 2 —")]
+)
+def test_text_file_page_markers_and_repeated_title_are_dropped(newline, marker1, marker2):
+    text = newline.join(QA).format(marker1=marker1, marker2=marker2)
+    cleaned = clean_pages([Page(text)])
+    assert texts(cleaned) == [
+        "示范市稳岗返还和技能提升补贴政策问答(2099年)",
+        "示范市就业服务中心 2099年5月20日",
+        "问:什么企业可以享受失业保险稳岗返还?",
+        "答:在本市依法参加失业保险并足额缴费满12个月的企业。",
+        "问:稳岗返还能返多少?",
+        "答:中小微企业按上年度实际缴纳失业保险费的60%返还。",
+        "问:个人技能提升补贴有什么条件?",
+        "答:企业职工参加失业保险累计缴费满12个月(含),可以申请技能提升补贴。",
+        "问:技能提升补贴发多少钱?",
+        "答:取得初级工(五级)证书的补贴1000元。",
+    ]
+    assert sorted(r.text for r in cleaned.removed) == sorted([marker1, marker2, QA[0], QA[0]])
+
+
+def test_a_gb18030_crlf_text_file_is_cleaned(tmp_path):
+    from assistant.ingest.loaders import load_file
+
+    path = tmp_path / "问答.txt"
+    path.write_bytes("\r\n".join(QA).format(marker1="第 1 页 共 2 页", marker2="第 2 页 共 2 页").encode("gb18030"))
+    cleaned = clean_pages(load_file(path, path.name, IngestSettings()).pages)
+    assert "答:企业职工参加失业保险累计缴费满12个月(含),可以申请技能提升补贴。" in texts(cleaned)
+    assert texts(cleaned).count(QA[0]) == 1 and not any("页" in t and "共" in t for t in texts(cleaned))
+
+
+@pytest.mark.parametrize("line", ["1200", "1/2", "3", "第一条 见习单位应当签订见习协议。"])
+def test_numbers_and_articles_in_a_text_file_are_text(line):
+    text = f"见习岗位数量统计如下。\n{line}\n见习补贴标准为每人每月1800元。"
+    assert line in texts(clean_pages([Page(text)]))
+
+
+@pytest.mark.parametrize(
+    "repeated",
+    [
+        "(一)补贴对象",  # a heading of the structure
+        "政策依据",  # a short section label
+        "答:同上。",  # a sentence
+    ],
+)
+def test_lines_repeated_as_structure_are_kept(repeated):
+    sections = [f"{repeated}\n见习补贴第{n}项说明内容。\n按月发放到本人账户。\n逾期不予受理。" for n in range(4)]
+    assert texts(clean_pages([Page("\n".join(sections))])).count(repeated) == 4
+
+
+def test_a_label_recurring_in_the_body_is_kept():
+    sections = [f"第{n}项 见习补贴\n申请材料及办理流程\n见习补贴第{n}项说明内容。\n按月发放到本人账户。" for n in range(1, 5)]
+    text = "\n".join(["示范市就业补贴办事指南", "示范市就业服务中心", "本指南说明各项补贴的办理方式。", *sections])
+    assert texts(clean_pages([Page(text)])).count("申请材料及办理流程") == 4
+
+
+def test_a_running_header_next_to_page_markers_is_dropped_after_its_first_occurrence():
+    header = "示范市就业服务中心政策汇编"
+    pages = [f"{header}\n见习补贴第{n}项说明内容。\n按月发放到本人账户。\n逾期不予受理。\n- {n} -" for n in range(1, 5)]
+    text = "示范市就业补贴办事指南\n示范市就业服务中心\n本指南说明各项补贴的办理方式。\n" + "\n".join(pages)
+    cleaned = texts(clean_pages([Page(text)]))
+    assert cleaned.count(header) == 1 and not any(t.startswith("- ") for t in cleaned)
+
+
+def test_two_bare_numbers_at_the_bottom_of_a_page_are_not_both_page_numbers():
+    pages = [Page(f"见习补贴标准见下表。\n见习人数\n1200\n{n}", n) for n in (1, 2)]
+    assert texts(clean_pages(pages, from_pdf=True)).count("1200") == 2
+
+
+def test_a_line_repeated_close_together_is_kept():
+    text = "示范市就业见习单位名单\n示范市就业见习单位名单\n示范市就业见习单位名单\n见习补贴按月发放。"
+    assert texts(clean_pages([Page(text)])).count("示范市就业见习单位名单") == 3
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_word_broken_across_lines_is_joined_in_a_text_file(newline):
+    text = newline.join(["一、补贴条件", "企业职工参加失业保险累计缴费满12个月,可以申请技能提升补", "贴。", "二、补贴标准"])
+    assert texts(clean_pages([Page(text)])) == ["一、补贴条件", "企业职工参加失业保险累计缴费满12个月,可以申请技能提升补贴。", "二、补贴标准"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["关于调整2099年见习补贴标准的通知", "各区人力资源和社会保障局:"],  # a title, then the addressee
+        ["见习补贴按月发放,不得拖欠。", "补贴标准另行公布。"],  # a sentence ends
+        ["见习补贴按月发放,标准如下", "一、高校毕业生"],  # a heading follows
+        ["二、聚焦重点,扎实推进高质量充分就业先行区建设", "在推进先行区建设过程中,我们必须抓住关键环节。"],  # `设在` is no word here
+        ["企业职工参加失业保险累计缴费满12个月,可以申请技能提升补", "", "贴。"],  # a blank line separates
+    ],
+)
+def test_lines_of_a_text_file_that_do_not_break_a_word_stay_apart(lines):
+    assert texts(clean_pages([Page("\r\n".join(lines))])) == [line for line in lines if line]
 
 
 def test_a_number_inside_a_page_is_text():
