@@ -88,7 +88,8 @@ def pdf_bytes(
     title: str | None = None,
     image_only: bool = False,
 ) -> bytes:
-    """A PDF with one ``drawString`` per given line, top to bottom, one list per page.
+    """A PDF with one ``drawString`` per given line, top to bottom, one list per page; a tuple is a table
+    row, its cells drawn in columns.
 
     ``image_only`` draws a raster image instead of text on every page: what a
     scanner produces (no text layer).
@@ -119,7 +120,11 @@ def pdf_bytes(
             for line in lines:
                 if y < 50:
                     raise ValueError("too many lines for one page; split them over more pages")
-                pdf.drawString(50, y, line)
+                if isinstance(line, tuple):  # a table row: one cell per column, as a table in a PDF is drawn
+                    for column, cell in enumerate(line):
+                        pdf.drawString(50 + 150 * column, y, cell)
+                else:
+                    pdf.drawString(50, y, line)
                 y -= leading
         pdf.showPage()
     pdf.save()

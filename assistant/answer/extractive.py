@@ -19,6 +19,7 @@ from assistant.retrieve.threshold import FIGURE, Coverage, content_words, rarity
 
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]+\)|[①-⑳]|[一二三四五六七八九十]+是)")
 MIN_SENTENCE = 8
+_TABLE_ROW = " | "  # how the loaders join the cells of a table row (DOCX, PDF tables)
 # Answers quote whole sentences: `;` separates the items of one rule and stays inside.
 _FULL_STOP = re.compile(r"[^。!?!?]*[。!?!?]+[”’\"」』)]*|[^。!?!?]+$")
 
@@ -35,7 +36,8 @@ class Candidate:
 def _units(chunk_text: str, whole_limit: int) -> list[str]:
     """What can be quoted from a chunk: all of a short one (an article, a Q&A answer,
     whose conditions and figures belong together), else its sentences, where a
-    sentence ending in ':' keeps the list items that follow it."""
+    sentence ending in ':' keeps the list items that follow it, and a table row
+    (cells joined by " | ") comes with the table's header row, which names its columns and units."""
     lines = [line.strip() for line in chunk_text.split("\n") if line.strip() and not re.match(r"^问[::]", line.strip())]
     body = "\n".join(lines)
     if 0 < len(body) <= whole_limit:
@@ -44,6 +46,13 @@ def _units(chunk_text: str, whole_limit: int) -> list[str]:
     index = 0
     while index < len(lines):
         line = lines[index]
+        if _TABLE_ROW in line and index + 1 < len(lines) and _TABLE_ROW in lines[index + 1]:
+            header = line
+            index += 1
+            while index < len(lines) and _TABLE_ROW in lines[index]:
+                units.append(f"{header}\n{lines[index]}")
+                index += 1
+            continue
         if line.endswith(":") and index + 1 < len(lines) and _LIST_ITEM.match(lines[index + 1]):
             items = [line]
             index += 1

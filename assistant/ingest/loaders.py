@@ -221,6 +221,27 @@ def _load_markdown(data: bytes, source: str, caps: IngestSettings) -> LoadedDocu
 # ---------------------------------------------------------------- PDF
 
 
+# a table as pypdf's plain extraction gives it: one cell per line, many short lines in a row
+_SHORT_LINE_RUN = re.compile(r"(?:^[^\n]{1,14}\n){8,}", re.MULTILINE)
+_CELL_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+
+
+def _page_text(page) -> str:
+    """The page's text; a page holding a table is re-read in layout mode so that each table row stays on
+    one line, its cells joined by " | " as DOCX tables are (plain extraction puts every cell on its own
+    line, and a lone "3000" cannot be quoted or understood)."""
+    text = page.extract_text() or ""
+    run = _SHORT_LINE_RUN.search(text + "\n")
+    if run is None or sum(ch.isdigit() for ch in run.group(0)) < 4:
+        return text
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
+        return text
+    lines = [_CELL_GAP.sub(" | ", line.strip()) for line in layout.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
 def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
@@ -244,9 +265,7 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
                 f"PDF 页数过多({n_pages} 页),上限为 {caps.max_pdf_pages} 页",
                 f"too many pages ({n_pages} > {caps.max_pdf_pages})",
             )
-        pages = []
-        for number, page in enumerate(reader.pages, start=1):
-            pages.append(Page(page.extract_text() or "", page=number))
+        pages = [Page(_page_text(page), page=number) for number, page in enumerate(reader.pages, start=1)]
         title = None
         if reader.metadata and reader.metadata.title:
             title = useful_title(str(reader.metadata.title))

@@ -35,6 +35,33 @@ def refused(path) -> IngestError:
 # ---------------------------------------------------------------- PDF
 
 
+TABLE = [
+    ("人员类别", "一次性补贴(元/人)", "补贴期限"),
+    ("高校毕业生", "1500", "最长12个月"),
+    ("登记失业青年", "1500", "最长12个月"),
+    ("就业困难人员", "2000", "最长36个月"),
+    ("退役军人", "2500", "最长24个月"),
+    ("持证残疾人", "3000", "最长36个月"),
+]
+
+
+def test_pdf_table_rows_stay_together(tmp_path):
+    """Plain extraction puts every cell on its own line; a lone "3000" could never be quoted or understood."""
+    pdf = make_pdf(tmp_path / "table.pdf", [["示范市测试补贴标准", "各类人员的补贴标准见下表。", *TABLE, "以上标准自2099年起执行。"]])
+    text = load(pdf).pages[0].text
+    assert "人员类别 | 一次性补贴(元/人) | 补贴期限" in text
+    assert "持证残疾人 | 3000 | 最长36个月" in text
+    assert "各类人员的补贴标准见下表。" in text  # the prose around the table is unchanged
+
+
+def test_pdf_table_row_is_quoted_with_its_header(tmp_path):
+    from assistant.answer.extractive import _units
+
+    pdf = make_pdf(tmp_path / "table.pdf", [["示范市测试补贴标准", *TABLE]])
+    units = _units(load(pdf).pages[0].text, whole_limit=0)
+    assert "人员类别 | 一次性补贴(元/人) | 补贴期限\n持证残疾人 | 3000 | 最长36个月" in units
+
+
 def test_pdf_pages_keep_their_numbers_and_chinese_text(tmp_path):
     pages = [
         ["示范市就业见习管理办法", "第一条 见习补贴按月发放。"],
