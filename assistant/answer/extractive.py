@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.ingest.models import TABLE_CELL_SEPARATOR
 from assistant.retrieve.hybrid import RetrievedChunk
 from assistant.retrieve.threshold import FIGURE, Coverage, content_words, rarity
 
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]+\)|[①-⑳]|[一二三四五六七八九十]+是)")
 MIN_SENTENCE = 8
-_TABLE_ROW = " | "  # how the loaders join the cells of a table row (DOCX, PDF tables)
 # Answers quote whole sentences: `;` separates the items of one rule and stays inside.
 _FULL_STOP = re.compile(r"[^。!?!?]*[。!?!?]+[”’\"」』)]*|[^。!?!?]+$")
 
@@ -46,10 +46,10 @@ def _units(chunk_text: str, whole_limit: int) -> list[str]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if _TABLE_ROW in line and index + 1 < len(lines) and _TABLE_ROW in lines[index + 1]:
+        if TABLE_CELL_SEPARATOR in line and index + 1 < len(lines) and TABLE_CELL_SEPARATOR in lines[index + 1]:
             header = line
             index += 1
-            while index < len(lines) and _TABLE_ROW in lines[index]:
+            while index < len(lines) and TABLE_CELL_SEPARATOR in lines[index]:
                 units.append(f"{header}\n{lines[index]}")
                 index += 1
             continue

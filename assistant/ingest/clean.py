@@ -19,7 +19,7 @@ from typing import Callable
 
 import yaml
 
-from assistant.ingest.models import Page, Paragraph
+from assistant.ingest.models import TABLE_CELL_SEPARATOR, Page, Paragraph
 
 CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -258,8 +258,8 @@ def join_wrapped_lines(
             and not _HEADING_START.match(line.text)
             and not last_alone
             and not this_alone
-            and _TABLE_CELL_GAP not in last
-            and _TABLE_CELL_GAP not in line.text
+            and TABLE_CELL_SEPARATOR not in last
+            and TABLE_CELL_SEPARATOR not in line.text
         ):
             out[-1] = Paragraph(out[-1].text + line.text, out[-1].page)
         else:
@@ -268,7 +268,6 @@ def join_wrapped_lines(
     return out
 
 
-_TABLE_CELL_GAP = " | "  # how the loaders join the cells of a table row
 
 
 def join_broken_words(lines: list[Paragraph], stands_alone: Callable[[str], bool] | None = None) -> list[Paragraph]:
@@ -302,8 +301,8 @@ def _breaks_a_word(before: str, after: str) -> bool:
         or not _CJK_ONE.match(after[0])
         or not re.search(r"[,,;;、]", before)
         or _HEADING_START.match(after)
-        or _TABLE_CELL_GAP in before
-        or _TABLE_CELL_GAP in after
+        or TABLE_CELL_SEPARATOR in before
+        or TABLE_CELL_SEPARATOR in after
     ):
         return False
     _word_freq()  # loads the dictionary

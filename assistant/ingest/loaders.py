@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from assistant.ingest.clean import _word_freq, fold_width, parse_byline, to_simplified
-from assistant.ingest.models import IngestError, LoadedDocument, Page
+from assistant.ingest.models import TABLE_CELL_SEPARATOR, IngestError, LoadedDocument, Page
 from assistant.settings import IngestSettings
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -238,7 +238,7 @@ def _page_text(page) -> str:
         layout = page.extract_text(extraction_mode="layout") or ""
     except Exception:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
         return text
-    lines = [_CELL_GAP.sub(" | ", line.strip()) for line in layout.splitlines()]
+    lines = [_CELL_GAP.sub(TABLE_CELL_SEPARATOR, line.strip()) for line in layout.splitlines()]
     return "\n".join(line for line in lines if line)
 
 
@@ -329,7 +329,7 @@ def _load_docx(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
                     value = cell.text.strip()
                     if value and (not cells or cells[-1] != value):  # merged cells repeat
                         cells.append(value)
-                lines.append(" | ".join(cells))
+                lines.append(TABLE_CELL_SEPARATOR.join(cells))
     return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=title)
 
 

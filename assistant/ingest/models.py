@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# the cells of one table row, as the loaders write them on one line (DOCX and PDF tables alike)
+TABLE_CELL_SEPARATOR = " | "
+
+
 class IngestError(Exception):
     """A file that cannot be ingested, with a reason a user can act on.
 
