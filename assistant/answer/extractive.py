@@ -31,6 +31,12 @@ class Candidate:
     position: int
     section: str = ""
     score: float = 0.0
+    body: str = ""  # what is scored, when not the whole text (a table row without its header)
+    heading_weight: float = 0.5  # a word found only in the heading counts this much
+
+    @property
+    def scored(self) -> str:
+        return self.body or self.text
 
 
 def _units(chunk_text: str, whole_limit: int) -> list[str]:
@@ -88,18 +94,24 @@ def select_sentences(
             text = _strip_heading(unit)
             if len(text) < MIN_SENTENCE:
                 continue
-            candidates.append(Candidate(text, hit.rank, position, hit.meta.get("section", "")))
+            section = hit.meta.get("section", "")
+            header, _, row = text.partition("\n")
+            if row and TABLE_CELL_SEPARATOR in header:  # a table row: its header counts like a heading
+                candidates.append(Candidate(text, hit.rank, position, f"{section} {header}", body=row, heading_weight=0.8))
+            else:
+                candidates.append(Candidate(text, hit.rank, position, section))
     if not candidates:
         return []
-    vectors = np.array(embeddings.embed_documents([c.text[:300] for c in candidates] + [question]), dtype=np.float32)
+    vectors = np.array(embeddings.embed_documents([c.scored[:300] for c in candidates] + [question]), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     similarity = vectors[:-1] @ vectors[-1]
     for candidate, dense in zip(candidates, similarity):
         # words found in the sentence count fully, words found only in its heading half
         lexical = sum(
-            rarity(w) * (1.0 if w in candidate.text else 0.5 if w in candidate.section else 0.0) for w, _ in words
+            rarity(w) * (1.0 if w in candidate.scored else candidate.heading_weight if w in candidate.section else 0.0)
+            for w, _ in words
         ) / total
-        figure = 0.15 if coverage.asks_amount and FIGURE.search(candidate.text) else 0.0
+        figure = 0.15 if coverage.asks_amount and FIGURE.search(candidate.scored) else 0.0
         lead = 0.05 if candidate.position == 0 else 0.0  # an article's first sentence states its rule
         candidate.score = 0.5 * lexical + 0.5 * float(dense) + figure + lead + 0.1 / candidate.source_rank
     best = max(c.score for c in candidates)
