@@ -69,7 +69,12 @@ def detect_doc_type(title: str, paragraphs: list[Paragraph], meta: dict[str, str
     return ""
 
 
+_DATE_LABEL = re.compile(r"(发布|印发|成文|公布|发文)(日期|时间)[*\s]*[::][*\s]*$")
+
+
 def _is_date_line(text: str, found: re.Match) -> bool:
+    if _DATE_LABEL.search(text[: found.start()]):  # `发布单位:… 发布日期:2099年7月20日` on one line
+        return True
     rest = (text[: found.start()] + " " + text[found.end() :]).strip(" \t()()[]【】,,。")
     return not rest or bool(_ISSUER.match(rest)) or rest in ("印发", "发布", "签发", "成文", "制定", "公布")
 

@@ -441,3 +441,10 @@ def test_process_file_raises_for_a_document_that_cleans_to_nothing(tmp_path):
     with pytest.raises(IngestError) as info:
         process(path)
     assert info.value.code == "no_text"
+
+
+def test_a_labelled_publication_date_on_a_shared_line_is_the_document_date(tmp_path):
+    path = tmp_path / "gonggao.md"
+    path.write_text("# 示范市公益性岗位招聘公告\n\n**发布单位:** 示范市就业服务中心   **发布日期:** 2099年7月20日\n\n"
+                    "一、岗位数量。本次招聘公益性岗位20个,自2099年8月1日起报名。\n", encoding="utf-8")
+    assert process(path).doc.date == "2099-07-20"  # not the 8月1日 inside a sentence
