@@ -199,7 +199,7 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         best_dense=result.best_dense,
         missing=missing,
         places=[w for w in missing if w in places],
-        missing_years=[y for y in _YEAR.findall(question) if y not in evidence],
+        missing_years=[y for y in _YEAR.findall(question) if y not in _leading_document(top)],
         asks_amount=amount is not None,
         amount_term=term,
         has_figure=_figure_for(term, top, kind) if amount else True,
@@ -208,6 +208,16 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         referral=referral,
         solicitation=_matches("solicitation", question),
     )
+
+
+def _leading_document(top) -> str:
+    """What the answer's leading document says within the evidence, its date included: a year the question
+    names must be this document's (another document mentioning 2098 does not make a 2099 rule 2098's)."""
+    if not top:
+        return ""
+    lead = top[0].meta.get("doc_id")
+    hits = [hit for hit in top if hit.meta.get("doc_id") == lead]
+    return "\n".join([hit.meta.get("date", "") for hit in hits] + [hit.chunk.indexed_text for hit in hits])
 
 
 def _asked_about(question: str, amount_at: int, evidence: str = "") -> str:

@@ -13,6 +13,7 @@ from assistant.retrieve.threshold import assess
         ("北京最低工资标准是多少", "place"),
         ("示范市住房公积金贷款最多能贷多少", "other_domain"),
         ("示范市2100年的失业保险金标准是多少", "year"),
+        ("2098年示范市见习补贴每月多少钱?", "year"),
         ("示范市灵活就业人员交养老保险的缴费基数是多少", "no_figure"),
         ("能帮我代写一份见习补贴申请吗", "solicitation"),
     ],
@@ -24,7 +25,8 @@ def test_out_of_scope_questions_are_refused_for_the_right_reason(shifan_service,
 
 @pytest.mark.parametrize(
     "question",
-    ["见习补贴每月多少钱", "失业金最长能领多久", "领失业金期间医保谁来交", "退役军人就业有什么补贴"],
+    ["见习补贴每月多少钱", "失业金最长能领多久", "领失业金期间医保谁来交", "退役军人就业有什么补贴",
+     "2099年示范市见习补贴每月多少钱?"],
 )
 def test_in_scope_questions_pass(shifan_service, question):
     coverage = assess(shifan_service.retrieve(question), shifan_service.settings.answer)
@@ -161,3 +163,24 @@ def test_a_heading_names_what_its_answer_is_about():
     answer = _hits("答:取得初级工(五级)证书的补贴1000元。", section="问:技能提升补贴发多少钱")
     assert _figure_for("技能提升补贴", answer, "money")
     assert not _figure_for("创业担保贷款", answer, "money")
+
+
+def test_a_year_must_be_the_leading_document_s_not_any_evidence_s(settings, make_index):
+    """Another document mentioning 2098 does not make the 2099 rule an answer about 2098."""
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    notices = {
+        "fanxiang.txt": "示范市2099年返乡创业补贴通知\n一、返乡入乡创业一次性补贴为每户5000元。\n二、2099年1月1日起执行。",
+        "xina.txt": "示范市吸纳就业补贴通知\n一、吸纳高校毕业生的,每人补贴1500元。\n二、2098年发布的原标准(每人1000元)同时废止。",
+    }
+    for name, text in notices.items():
+        (settings.paths.corpus_dir / name).write_text(text, encoding="utf-8")
+    index = make_index(settings)
+    index.sync([settings.paths.corpus_dir])
+    retriever = HybridRetriever(index, settings.retrieval)
+
+    def decision(question: str):
+        return assess(retriever.retrieve(question), settings.answer)
+
+    assert decision("2098年示范市返乡创业补贴标准是多少?").reason == "year"
+    assert decision("2099年示范市返乡创业补贴标准是多少?").covered
