@@ -288,6 +288,21 @@ def make_index(embeddings):
     return factory
 
 
+@pytest.fixture
+def retriever_over(settings, make_index):
+    """``retriever_over({file name: text})`` -> a HybridRetriever over those (fictional) files, in the test's folder."""
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    def factory(files: dict[str, str]):
+        for name, text in files.items():
+            (settings.paths.corpus_dir / name).write_text(text, encoding="utf-8")
+        index = make_index(settings)
+        index.sync([settings.paths.corpus_dir])
+        return HybridRetriever(index, settings.retrieval)
+
+    return factory
+
+
 # ---------------------------------------------------------------- shared indexes (retrieve, answer, CLI tests)
 
 SHIFAN_DIR = FIXTURES_DIR / "shifan"

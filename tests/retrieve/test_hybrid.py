@@ -71,18 +71,11 @@ def test_an_overlong_search_reads_only_the_allowed_length(shifan_service):
     assert [h.chunk.chunk_id for h in long_result.chunks] == [h.chunk.chunk_id for h in clipped.chunks]
 
 
-def test_a_named_place_keeps_documents_issued_for_another_place_out(settings, make_index):
-    from assistant.retrieve.hybrid import HybridRetriever
-
-    notices = {
+def test_a_named_place_keeps_documents_issued_for_another_place_out(retriever_over):
+    retriever = retriever_over({
         "shifan.txt": "示范市人力资源和社会保障局关于就业见习补贴的通知\n一、见习补贴标准为每人每月1800元。\n二、见习期限最长12个月。",
         "yangli.txt": "样例县人力资源和社会保障局关于就业见习补贴的通知\n一、见习补贴标准为每人每月1200元。\n二、见习期限最长6个月。",
-    }
-    for name, text in notices.items():
-        (settings.paths.corpus_dir / name).write_text(text, encoding="utf-8")
-    index = make_index(settings)
-    index.sync([settings.paths.corpus_dir])
-    retriever = HybridRetriever(index, settings.retrieval)
+    })
 
     def regions(question: str) -> set[str]:
         return {hit.meta["region"] for hit in retriever.retrieve(question).chunks}

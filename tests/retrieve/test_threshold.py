@@ -165,19 +165,12 @@ def test_a_heading_names_what_its_answer_is_about():
     assert not _figure_for("创业担保贷款", answer, "money")
 
 
-def test_a_year_must_be_the_leading_document_s_not_any_evidence_s(settings, make_index):
+def test_a_year_must_be_the_leading_document_s_not_any_evidence_s(settings, retriever_over):
     """Another document mentioning 2098 does not make the 2099 rule an answer about 2098."""
-    from assistant.retrieve.hybrid import HybridRetriever
-
-    notices = {
+    retriever = retriever_over({
         "fanxiang.txt": "示范市2099年返乡创业补贴通知\n一、返乡入乡创业一次性补贴为每户5000元。\n二、2099年1月1日起执行。",
         "xina.txt": "示范市吸纳就业补贴通知\n一、吸纳高校毕业生的,每人补贴1500元。\n二、2098年发布的原标准(每人1000元)同时废止。",
-    }
-    for name, text in notices.items():
-        (settings.paths.corpus_dir / name).write_text(text, encoding="utf-8")
-    index = make_index(settings)
-    index.sync([settings.paths.corpus_dir])
-    retriever = HybridRetriever(index, settings.retrieval)
+    })
 
     def decision(question: str):
         return assess(retriever.retrieve(question), settings.answer)
