@@ -22,13 +22,14 @@ from pydantic_settings import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"  # word lists and patterns shipped with the package
 
 
 class PathSettings(BaseModel):
     corpus_dir: Path = REPO_ROOT / "corpus"
     index_dir: Path = REPO_ROOT / "indexes"
     prompts_dir: Path = REPO_ROOT / "prompts"
-    data_dir: Path = Path(__file__).resolve().parent / "data"
+    data_dir: Path = DATA_DIR
 
 
 class IngestSettings(BaseModel):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
 from assistant.ingest.clean import normalize_query_text
+from assistant.settings import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _LEAD = re.compile(r"^(那么|那如果|那要是|那|如果是|要是|换成|还有|另外|对于|至于|假如是|假如|请问)[,,\s]*")
 _TAIL = re.compile(r"[呢吗啊呀哦嘛]*[??。!!\s]*$")
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
+from assistant.settings import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 _lock = threading.Lock()
 

@@ -14,12 +14,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Callable
 
 import yaml
 
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, Page, Paragraph
+from assistant.settings import DATA_DIR
 
 CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -343,7 +343,7 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, list[re.Pattern]]:
-    path = Path(__file__).resolve().parent.parent / "data" / "strip_patterns.yaml"
+    path = DATA_DIR / "strip_patterns.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {key: [re.compile(p, re.I) for p in values] for key, values in raw.items()}
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
+from assistant.settings import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 _PEOPLES = (
     "维吾尔|哈萨克|柯尔克孜|塔吉克|乌孜别克|塔塔尔|鄂温克|鄂伦春|达斡尔|俄罗斯|土家|蒙古|朝鲜|哈尼|傈僳|东乡|仡佬|拉祜|"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
 from assistant.index.tokenize import tokenize
 from assistant.ingest.clean import normalize_query_text
+from assistant.settings import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 @dataclass

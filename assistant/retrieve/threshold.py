@@ -23,7 +23,6 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
@@ -32,9 +31,8 @@ from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult
 from assistant.retrieve.places import is_place, place_covered
 from assistant.retrieve.query import synonyms
-from assistant.settings import AnswerSettings
+from assistant.settings import DATA_DIR, AnswerSettings
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 AMOUNT_QUESTION = re.compile(
     r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号"
     r"|\bhow (much|many|long|old)\b)",
