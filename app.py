@@ -12,9 +12,9 @@ import time
 
 def main() -> None:
     started = time.perf_counter()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # third-party libraries (bm25s, chromadb, httpx, jieba …) speak only at WARNING; the product's own lines at INFO
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.INFO)
     from assistant.index.embeddings import EmbeddingModelError
     from assistant.index.store import IndexMismatchError, IndexUnavailable
     from assistant.privacy import install_log_masking

@@ -22,6 +22,11 @@ def _settings(args):
     return get_settings()
 
 
+def _print_progress(source: str, done: int, total: int, chunks: int) -> None:
+    """One line per file on stderr as the ingest goes, so a long run shows where it is (stdout stays the report)."""
+    print(f"[{done}/{total}] {source}  ({chunks} chunks)", file=sys.stderr, flush=True)
+
+
 def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -50,7 +55,7 @@ def cmd_ingest(args) -> int:
     if missing:
         print(f"路径不存在 / path not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    report = service.ingest(paths, prune=not args.no_prune)
+    report = service.ingest(paths, prune=not args.no_prune, progress=None if args.quiet else _print_progress)
     if args.json:
         _print_json({"files": [f.__dict__ for f in report.files], "summary": report.summary()})
     else:
@@ -225,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index first (needed after changing the embedding model)")
     ingest.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
+    ingest.add_argument("--quiet", action="store_true", help="no per-file progress lines on stderr")
     ingest.set_defaults(func=cmd_ingest)
 
     def question_parser(name: str, help_text: str):

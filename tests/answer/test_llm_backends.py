@@ -17,6 +17,7 @@ evaluation runs at only ~40-60 tokens/s on the 2-core CI machines.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -90,7 +91,9 @@ def test_server_streams_and_honours_max_tokens(llama_server):
     content = [c for c in chunks if c.content]
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
     assert 2 <= len(content) <= 8
-    assert [c.response_metadata.get("finish_reason") for c in chunks if c.response_metadata.get("finish_reason")] == ["length"]
+    finish = [c.response_metadata.get("finish_reason") for c in chunks if c.response_metadata.get("finish_reason")]
+    # a model may end a story early ("stop"), never run past the cap
+    assert finish == ["length"] or (finish == ["stop"] and len(content) < 8), finish
 
 
 @pytest.mark.slow
@@ -112,16 +115,20 @@ def test_answer_streams_tokens_from_the_server(llama_server, llm_service):
     assert_markers_valid(answer)
 
 
+GUARD_LINE = "The subsidy is paid monthly [1]. The term is set by agreement [2]. Old rules are void [7]. See the annex [99]."
+
+
 @pytest.mark.slow
 def test_citation_guard_on_real_server_output(llama_server):
-    """The model is asked to copy markers; the guard keeps [1] [2] and removes [7] [99]
-    (two sources). SmolLM copies such a line faithfully at temperature 0."""
+    """The guard keeps [1] [2] and removes [7] [99] (two sources) from text the real server streamed.
+    Whether a small model copies a line faithfully differs between machines, so a GBNF grammar (a
+    llama.cpp server request field) makes the server generate exactly this line, token by token."""
     model = make_chat_model(AnswerSettings(backend="openai", openai_base_url=llama_server.api,
-                                           max_tokens=60, temperature=0.0))
-    raw = model.invoke("Repeat the following line exactly, and nothing else:\n"
-                       "The subsidy is paid monthly [1]. The term is set by agreement [2]. "
-                       "Old rules are void [7]. See the annex [99].").content
-    assert {1, 7}.issubset(markers(raw)) and max(markers(raw)) > 2, raw  # the model did produce invalid markers
+                                           max_tokens=80, temperature=0.0))
+    grammar = "root ::= " + json.dumps(GUARD_LINE)
+    raw = model.invoke("Repeat the following line exactly, and nothing else:\n" + GUARD_LINE,
+                       extra_body={"max_tokens": 80, "grammar": grammar}).content
+    assert raw.strip() == GUARD_LINE, raw  # the server honoured the grammar: invalid markers are in the output
 
     sources = ["见习补贴按月发放。", "见习期限由见习协议约定。"]
     checked = check_answer(raw, sources)
@@ -254,8 +261,13 @@ def test_llamacpp_chat_model_streams_tokens():
     assert 2 <= len(content) <= 12  # one chunk per token; max_tokens is honoured
     text = "".join(c.content for c in chunks)
     assert re.search(r"[A-Za-z]{3}", text), text
+    # Not "invoke gives the streamed text": llama.cpp does not promise equal greedy outputs across calls
+    # (prompt-cache reuse and CPU-specific kernels change the arithmetic). What invoke promises is a
+    # non-empty message within max_tokens.
     whole = model.invoke("Name three colours.")
-    assert isinstance(whole, AIMessage) and whole.content == text  # greedy: the same text either way
+    assert isinstance(whole, AIMessage) and isinstance(whole.content, str)
+    generated = model.client.tokenize(whole.content.encode("utf-8"), add_bos=False, special=True)
+    assert re.search(r"[A-Za-z]{3}", whole.content) and 1 <= len(generated) <= settings.max_tokens, whole.content
 
 
 @pytest.mark.slow
