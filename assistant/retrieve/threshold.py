@@ -30,7 +30,7 @@ from assistant.index.tokenize import stopwords
 from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult
 from assistant.retrieve.places import is_place, place_covered
-from assistant.retrieve.query import synonyms
+from assistant.retrieve.query import said_otherwise
 from assistant.settings import DATA_DIR, AnswerSettings
 
 AMOUNT_QUESTION = re.compile(
@@ -146,7 +146,7 @@ def content_words(text: str) -> list[tuple[str, str]]:
 
 def _present(word: str, evidence: str) -> bool:
     """The word, its policy-term synonym, or (for 3+ characters) a two-character part of it occurs."""
-    if word in evidence or synonyms().get(word, "\0") in evidence:
+    if said_otherwise(word, evidence):
         return True
     return len(word) >= 4 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
 
@@ -155,7 +155,7 @@ def _other_domain(question: str, evidence: str) -> tuple[str, str]:
     """The neighbouring office a question belongs to, when the evidence never uses the question's own term."""
     for name, spec in other_domains().items():
         asked = [t for t in spec.get("terms", []) if t in question]
-        if asked and not any(t in evidence or synonyms().get(t, "\0") in evidence for t in asked):
+        if asked and not any(said_otherwise(t, evidence) for t in asked):
             return name, spec.get("referral", "")
     return "", ""
 
@@ -283,7 +283,7 @@ def mentions(sentence: str, term: str) -> bool:
     """The term, its synonym, or the term written with a few characters inserted (返乡创业 ~ 返乡入乡创业) or,
     from 4 characters, one inner character left out (中级电工证 ~ 中级工(四级)证书).  The first and last
     characters must be there: the last is the head of a Chinese compound (失业保险金 is not 失业保险)."""
-    if term in sentence or synonyms().get(term, "\0") in sentence:
+    if said_otherwise(term, sentence):
         return True
     if len(term) < 3:
         return False
