@@ -132,6 +132,7 @@ def answer_metrics(service, eval_set: EvalSet, backend: str | None = None) -> di
                 "id": q.id,
                 "out_of_scope": q.out_of_scope,
                 "refused": answer.refused,
+                "outcome": answer.outcome,
                 "reason": answer.coverage.reason if answer.coverage else "",
                 "coverage": round(answer.coverage.coverage, 3) if answer.coverage else None,
                 "best_dense": round(answer.coverage.best_dense, 3) if answer.coverage else None,
@@ -152,7 +153,9 @@ def answer_metrics(service, eval_set: EvalSet, backend: str | None = None) -> di
     latencies.sort()
     return {
         "n": len(rows),
-        "refusal_recall": sum(r["refused"] for r in oos) / len(oos) if oos else 1.0,  # out-of-scope refused
+        # out of scope declined: refused, or hedged ("the documents do not state …", quoting what they do say)
+        "refusal_recall": sum(r["refused"] or r["outcome"] == "hedge" for r in oos) / len(oos) if oos else 1.0,
+        "hedged_in_scope": sum(r["outcome"] == "hedge" for r in ins) / len(ins) if ins else 0.0,
         "refusal_precision": sum(r["out_of_scope"] for r in refused) / len(refused) if refused else 1.0,
         "false_refusal_rate": sum(r["refused"] for r in ins) / len(ins) if ins else 0.0,
         "citation_validity": sum(r["valid_citations"] for r in rows) / cited if cited else 1.0,
@@ -178,9 +181,12 @@ def format_answer_table(name: str, m: dict, backend: str) -> str:
         f"{pct(m['citation_validity'])} | {pct(m['figure_exact'])} | {pct(m['follow_up_evidence'])} | "
         f"{pct(m['answer_evidence'])} | {m['latency_p50_ms']:.0f} / {m['latency_p95_ms']:.0f} |",
     ]
-    wrong = [r["id"] for r in m["rows"] if r["refused"] != r["out_of_scope"]]
+    wrong = [r["id"] for r in m["rows"] if (r["refused"] or (r["out_of_scope"] and r["outcome"] == "hedge")) != r["out_of_scope"]]
     if wrong:
         lines.append(f"\nwrong refusal decisions: {', '.join(wrong)}")
+    hedged = [r["id"] for r in m["rows"] if r["outcome"] == "hedge" and not r["out_of_scope"]]
+    if hedged:
+        lines.append(f"in-scope hedged ({m['hedged_in_scope']:.3f}): {', '.join(hedged)}")
     missing = [r["id"] for r in m["rows"] if r["figure"] and not r["figure_found"] and not r["out_of_scope"]]
     if missing:
         lines.append(f"figure missing: {', '.join(missing)}")

@@ -15,7 +15,8 @@ from typing import Iterator
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.citations import check_answer
-from assistant.answer.extractive import compose, select_sentences
+from assistant.answer.articles import compose_articles, pick_articles, quote
+from assistant.answer.extractive import cite, compose, select_sentences
 from assistant.answer.followup import key_terms, looks_like_follow_up, rule_based_rewrite
 from assistant.ingest.clean import normalize_query_text
 from assistant.answer.prompts import Prompts
@@ -24,6 +25,9 @@ from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
 
 _UNSURE_SCORE = 0.45
+# what a hedge says the documents do not state, by the kind of figure asked
+_WHAT_IS_MISSING = {"money": "具体的金额", "ratio": "具体的比例", "duration": "具体的期限", "age": "具体的年龄条件",
+                    "date": "具体的日期"}
 
 
 class LLMTooSlow(RuntimeError):
@@ -46,6 +50,13 @@ class Answer:
     coverage: Coverage | None = None
     dropped: list[str] = field(default_factory=list)
 
+    @property
+    def outcome(self) -> str:
+        """answer / hedge (the documents relate but do not state what is asked) / refuse."""
+        if self.refused:
+            return "refuse"
+        return self.coverage.outcome if self.coverage else "answer"
+
     def to_json(self) -> dict:
         """The public shape printed by ``ask --json``; fields may be added, never renamed."""
         return {
@@ -56,6 +67,8 @@ class Answer:
             "sources": [hit.source_json() for hit in self.sources],
             "standalone_question": self.standalone_question,
             "notice": self.notice,
+            "outcome": self.outcome,
+            "reason": self.coverage.reason if self.coverage else "",
         }
 
 
@@ -105,10 +118,15 @@ class AnswerChain:
             missing = f"(这属于“{coverage.other_domain}”方面的问题,不在已收录的就业政策文件范围内)"
         elif coverage.reason == "solicitation":
             missing = "(本助手只依据政策文件答疑,不提供代写、代办等服务)"
+        elif coverage.reason == "no_such_document":
+            missing = f"(已收录文件中没有{'、'.join(f'《{t}》' for t in coverage.unknown_titles)})"
+        elif coverage.reason == "no_such_article":
+            whole = f",该文件共{coverage.last_article}条" if coverage.last_article else ""
+            missing = f"(没有找到第{coverage.article}条{whole})"
+        elif coverage.reason == "unclear":
+            missing = "(问题没有说明是哪一项政策或待遇,请补充后再问)"
         elif coverage.missing_places:
             missing = f"(文件未涉及“{'、'.join(coverage.missing_places)}”)"
-        elif coverage.reason == "no_figure":
-            missing = "(文件提到了相关内容,但没有写明具体的金额、比例或期限)"
         elif coverage.missing_terms:
             missing = f"(文件中没有出现“{'、'.join(coverage.missing_terms[:3])}”)"
         else:
@@ -117,14 +135,31 @@ class AnswerChain:
         return f"{text}\n{coverage.referral}。" if coverage.referral else text
 
     def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
-        chosen = select_sentences(
-            standalone, hits[: self.settings.max_context_chunks], coverage, self.retriever.embedding_cache,
-            self.settings.max_sentences,
-        )
+        """The sources' own words: the answering article (documents with 条) or the best sentences."""
+        hits = hits[: self.settings.max_context_chunks]
+        articles = pick_articles(standalone, hits, coverage, self.retriever.embedding_cache)
+        if articles:
+            unsure = articles[0].sentences[0].score < _UNSURE_SCORE
+            if not unsure:
+                return compose_articles(articles, coverage, self.prompts.extractive_article), False
+        chosen = select_sentences(standalone, hits, coverage, self.retriever.embedding_cache, self.settings.max_sentences)
         if not chosen:
             return "", False
         unsure = max(c.score for c in chosen) < _UNSURE_SCORE
         return compose(chosen, self.prompts.extractive, self.prompts.extractive_unsure, unsure), unsure
+
+    def _hedge(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> str:
+        """The closest article, under a plain statement of what the documents do not say."""
+        hits = hits[: self.settings.max_context_chunks]
+        articles = pick_articles(standalone, hits, coverage, self.retriever.embedding_cache)[:1]
+        if articles:
+            quoted = f"{articles[0].citation}:\n{quote(articles[0])}"
+        else:
+            chosen = select_sentences(standalone, hits, coverage, self.retriever.embedding_cache, 2)
+            quoted = "\n".join(f"• {cite(c.text, c.source_rank)}" for c in chosen)
+        topic = f"“{coverage.amount_term}”" if coverage.amount_term else "这个问题"
+        return self.prompts.hedge.format(topic=topic, what=_WHAT_IS_MISSING.get(coverage.amount_kind.split("+")[0],
+                                                                               "具体的数额"), quoted=quoted)
 
     def _llm_available(self) -> bool:
         return self.chat_model is not None and time.monotonic() >= self._llm_down_until
@@ -186,6 +221,11 @@ class AnswerChain:
         yield {"type": "sources", "sources": [hit.source_json() for hit in hits]}
 
         source_texts = [hit.chunk.text for hit in hits]
+        if coverage.outcome == "hedge":  # the same words whichever backend: what the documents do not state
+            checked = check_answer(self._hedge(standalone, hits, coverage), source_texts)
+            yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, "extractive", hits,
+                                                      "", coverage, checked.dropped)}
+            return
         notice = ""
         backend = self.backend
         text = ""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-PROMPT_NAMES = ("system", "answer", "condense", "refusal", "extractive", "extractive_unsure", "fallback_notice")
+PROMPT_NAMES = (
+    "system", "answer", "condense", "refusal", "extractive", "extractive_unsure", "extractive_article", "hedge",
+    "fallback_notice",
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,8 @@ class Prompts:
     refusal: str
     extractive: str
     extractive_unsure: str
+    extractive_article: str
+    hedge: str
     fallback_notice: str
 
     @classmethod

@@ -1,0 +1,91 @@
+"""Documents and articles a question names: 《河南省失业保险条例》第十八条, 郑州失业保险条例第二十条.
+
+A question that names a document goes to that document; one that names an article goes to the article,
+and an article the document does not have is reported as such instead of being answered with another
+law's article of that number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+_NUMERAL = r"[一二三四五六七八九十百千零〇两\d]+"
+ARTICLE = re.compile(rf"第({_NUMERAL})条")
+_QUOTED = re.compile(r"《([^》]{2,60})》")
+# what a title is called: a question saying 条例/办法/解释 … is naming a document
+_DOCUMENT_WORD = re.compile(r"(法|条例|规定|办法|细则|解释|决定|通知|意见|方案|纲要|批复)")
+_TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|\s")
+_TILL_TRIAL = re.compile(r"[((](试行|暂行|草案|修订|修正)[))]")
+MIN_TITLE_MATCH = 0.8  # share of a title's characters the question must contain, in order
+
+
+def article_number(text: str) -> int | None:
+    """第十八条 -> 18 (the first article named), None when there is none."""
+    match = ARTICLE.search(text)
+    return numeral_value(match.group(1)) if match else None
+
+
+def numeral_value(numeral: str) -> int | None:
+    """一百零二 / 102 -> 102."""
+    import cn2an
+
+    try:
+        return int(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def quoted_titles(question: str) -> list[str]:
+    return _QUOTED.findall(question)
+
+
+def _core(title: str) -> str:
+    return _TILL_TRIAL.sub("", _TITLE_NOISE.sub("", title))
+
+
+def _cores(title: str) -> list[str]:
+    """The names a document goes by: its title, and the document a 关于印发《…》的通知 issues."""
+    return [core for core in {_core(title), *map(_core, _QUOTED.findall(title))} if len(core) >= 4]
+
+
+def title_match(question: str, title: str) -> float:
+    """How much of the title (without 中华人民共和国, (试行) and a trailing date) the question contains, in
+    order: 郑州失业保险条例 contains 8 of 郑州市失业保险条例's 9 characters."""
+    best = 0.0
+    for core in _cores(title):
+        blocks = SequenceMatcher(None, core, question, autojunk=False).get_matching_blocks()
+        best = max(best, sum(block.size for block in blocks if block.size >= 2) / len(core))
+    return best
+
+
+@dataclass
+class NamedDocuments:
+    doc_ids: list[str]  # documents the question names, best match first
+    unknown: list[str]  # titles quoted in 《》 that match no indexed document
+
+
+def named_documents(question: str, titles: dict[str, str]) -> NamedDocuments:
+    """The indexed documents (doc_id -> title) a question names, by title; a question that uses no
+    document word (条例, 办法, 解释 …) names none, whatever words it shares with a title."""
+    quoted = quoted_titles(question)
+    if not quoted and not _DOCUMENT_WORD.search(question):
+        return NamedDocuments([], [])
+    scored = []
+    for doc_id, title in titles.items():
+        score = max([title_match(q, title) for q in quoted] + ([title_match(question, title)] if not quoted else []))
+        if score >= MIN_TITLE_MATCH:
+            scored.append((score, len(title), doc_id))
+    scored.sort(reverse=True)
+    best = scored[0][0] if scored else 0.0
+    doc_ids = [doc_id for score, _, doc_id in scored if score >= best - 1e-9]
+    unknown = [q for q in quoted if not any(title_match(q, title) >= MIN_TITLE_MATCH for title in titles.values())]
+    return NamedDocuments(doc_ids, unknown)
+
+
+def section_article(section: str) -> int | None:
+    """The article number of a chunk from its section path (第二章 … > 第十八条)."""
+    last = section.rsplit(" > ", 1)[-1]
+    match = re.match(rf"^第({_NUMERAL})条", last)
+    return numeral_value(match.group(1)) if match else None
