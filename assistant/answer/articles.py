@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.answer.extractive import Candidate, cite, score_candidates
 from assistant.retrieve.hybrid import RetrievedChunk
-from assistant.retrieve.references import ARTICLE, section_article
+from assistant.retrieve.references import ARTICLE, cited_title, section_article
 from assistant.retrieve.threshold import KIND_FIGURE, Coverage, FIGURE
 
 MAX_ARTICLES = 2
@@ -36,7 +36,7 @@ class QuotedArticle:
         article = meta.get("section", "").rsplit(" > ", 1)[-1]
         region = meta.get("region", "")
         label = f"(地方规定·{region})" if region else ""
-        return f"《{meta.get('title', '')}》{article}{label}"
+        return f"《{cited_title(meta.get('title', ''))}》{article}{label}"
 
 
 def is_article(hit: RetrievedChunk) -> bool:

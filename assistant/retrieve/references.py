@@ -84,6 +84,16 @@ def named_documents(question: str, titles: dict[str, str]) -> NamedDocuments:
     return NamedDocuments(doc_ids, unknown)
 
 
+_ISSUING = re.compile(r"^关于(印发|发布|公布|颁布)?《([^》]+)》的(通知|决定|公告|令)$")
+
+
+def cited_title(title: str) -> str:
+    """The name an article is cited under: 关于印发《示范市见习管理办法》的通知 -> 示范市见习管理办法 (its articles
+    are the issued document's)."""
+    match = _ISSUING.match(title.strip())
+    return match.group(2) if match else title
+
+
 def section_article(section: str) -> int | None:
     """The article number of a chunk from its section path (第二章 … > 第十八条)."""
     last = section.rsplit(" > ", 1)[-1]
