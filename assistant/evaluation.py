@@ -80,6 +80,7 @@ class EvalSet:
     questions: list[EvalQuestion]
     corpus_spec: dict | None = None  # a corpus built at eval time: {source, convert}
     documents: dict[str, dict[str, str]] = field(default_factory=dict)  # title -> {version: source}
+    article_texts: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> {article: squashed text}
     targets: dict[str, float] = field(default_factory=dict)
     gate: bool = True  # the CLI's pass/fail checks apply (a report-only set says `gate: false`)
 
@@ -172,10 +173,12 @@ def build_eval_corpus(eval_set: EvalSet, root: Path) -> bool:
         stamp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         built = True
     documents: dict[str, dict[str, str]] = {}
+    article_texts: dict[str, dict[str, str]] = {}
     for output, original in record["produced"].items():
         doc = corpora.parse_markdown(source / original)
         documents.setdefault(doc.title, {})[doc.version] = output
-    eval_set.corpus, eval_set.documents = target, documents
+        article_texts[output] = {label: squash(text) for label, text in corpora.articles(doc).items()}
+    eval_set.corpus, eval_set.documents, eval_set.article_texts = target, documents, article_texts
     return built
 
 
@@ -210,16 +213,29 @@ def hits_gold(eval_set: EvalSet, q: EvalQuestion, meta: dict, text: str) -> bool
 
 def is_gold_article(eval_set: EvalSet, q: EvalQuestion, meta: dict, text: str) -> bool:
     """The chunk is the gold article: it holds the evidence (in the gold document), or it is from the gold
-    document and its section path ends in that article (an article split over chunks)."""
+    document and is part of that article: its section path ends in the article (an article split over
+    chunks), or, where the original's articles are known (built corpora; cases have no section path), most
+    of its text lies inside that article."""
     if hits_gold(eval_set, q, meta, text):
         return True
+    source = meta.get("source")
     section = (meta.get("section") or "").split(" > ")[-1].strip()
     for g in eval_set.golds(q):
-        if g.sources is not None and meta.get("source") in g.sources and g.article and section.startswith(g.article):
-            rest = section[len(g.article):]
-            if not rest or not re.match(r"[一二三四五六七八九十百零〇]", rest):
-                return True
+        if g.sources is None or source not in g.sources or not g.article:
+            continue
+        if section.startswith(g.article) and not re.match(r"[一二三四五六七八九十百零〇]", section[len(g.article):]):
+            return True
+        article_text = eval_set.article_texts.get(source, {}).get(g.article)
+        if article_text and mostly_within(squash(text), article_text):
+            return True
     return False
+
+
+def mostly_within(part: str, whole: str, width: int = 12, share: float = 0.6) -> bool:
+    """Most ``width``-character windows of ``part`` occur in ``whole`` (both squashed)."""
+    windows = [part[i:i + width] for i in range(0, max(len(part) - width, 0) + 1, width // 2)]
+    windows = [w for w in windows if len(w) == width]
+    return bool(windows) and sum(w in whole for w in windows) / len(windows) >= share
 
 
 # ---------------------------------------------------------------- figures compared by value
