@@ -57,6 +57,7 @@ class EvalQuestion:
     also: list[dict] = field(default_factory=list)  # other gold places: {doc, version, article, evidence}
     expect: str | None = None  # why an out-of-scope question is one (other_place, no_such_article, …)
     note: str | None = None
+    why: str | None = None  # the demo and 示范市 sets' free-text reason for an out-of-scope question
     never_echo: list[str] = field(default_factory=list)  # parts of the question no answer may repeat
 
     def found_in(self, text: str) -> bool:

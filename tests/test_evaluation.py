@@ -293,3 +293,35 @@ def test_targets_fail_only_where_missed():
     failures = target_failures("s", {"recall@5": 0.95, "top_article": 0.85, "answerable_refused": 0.03,
                                      "figure_in_answer": 0.9, "follow_ups_kept": 0.9, "echoed": 0}, retrieval, answers)
     assert [f.split()[1] for f in failures] == ["top_article", "answerable_refused", "echoed"]
+
+
+def test_a_chunk_mostly_inside_the_gold_article_is_that_article():
+    """Cases have no section path: a chunk is the gold section when most of its text lies inside it."""
+    eval_set = EvalSet("t", Path("."), [], documents={"案例": {"": "c.md"}},
+                       article_texts={"c.md": {"案例分析": squash("本案的争议焦点是加班事实的认定。用人单位应当提供而不提供有关证据的,可以推定劳动者加班事实存在。")}})
+    q = EvalQuestion(id="q", question="?", doc="案例", article="案例分析", evidence=["这句话不在分块里出现"])
+    inside = "用人单位应当提供而不提供有关证据的,可以推定劳动者加班事实存在。"
+    assert is_gold_article(eval_set, q, {"source": "c.md", "section": ""}, inside)
+    assert not is_gold_article(eval_set, q, {"source": "c.md", "section": ""}, "基本案情:林某于2020年1月入职某教育咨询公司,月工资为6000元。")
+    assert not is_gold_article(eval_set, q, {"source": "d.md", "section": ""}, inside)
+
+
+def test_the_cli_gates_a_report_only_set_only_when_asked(tmp_path):
+    """A `gate: false` set with targets it cannot meet passes `eval`, and fails `eval --gate NAME`."""
+    import subprocess
+
+    from tests.conftest import PYTHON
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        "corpus: tests/fixtures/shifan\ngate: false\ntargets:\n  recall@5: 1.01\nquestions:\n"
+        "  - id: t-1\n    question: \"见习补贴标准 示范市\"\n    evidence: [\"按每人每月1800元的标准给予见习补贴\"]\n",
+        encoding="utf-8",
+    )
+    base = [PYTHON, "-m", "assistant", "eval", str(spec), "--retrieval-only", "--index-dir", str(tmp_path / "index")]
+    quiet = subprocess.run(base, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "## tiny: retrieval (1 in-scope questions)" in quiet.stdout
+    gated = subprocess.run(base + ["--gate", "tiny"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert gated.returncode == 1
+    assert "FAIL tiny: recall@5" in gated.stderr
