@@ -82,6 +82,24 @@ def test_every_gold_evidence_is_verbatim_in_the_gold_article(realdocs):
     assert not problems, "\n".join(problems)
 
 
+def test_evidence_points_to_its_article_only(realdocs):
+    """A fragment that also occurs in another article of the same document would count that article as gold."""
+    eval_set, docs = realdocs
+    problems = []
+    for q in eval_set.in_scope:
+        places = _places(q)
+        allowed = {(p["doc"], p["article"]) for p in places}
+        for place in places:
+            versions = docs[place["doc"]]
+            texts = versions[place["version"]] if place.get("version") else next(iter(versions.values()))
+            for fragment in place["evidence"]:
+                others = [label for label, text in texts.items()
+                          if squash(fragment) in squash(text) and (place["doc"], label) not in allowed]
+                if others:
+                    problems.append(f"{q.id}: {fragment!r} is also in {place['doc']} {others}")
+    assert not problems, "\n".join(problems)
+
+
 def test_every_asked_figure_is_stated_in_the_gold_article(realdocs):
     eval_set, docs = realdocs
     problems = [f"{q.id}: {q.figure!r} not in {q.doc} {q.article}" for q in eval_set.in_scope
