@@ -242,7 +242,7 @@ def test_figures_compare_by_value_not_substring():
     assert quantities("最多不超过十二个月") == {(12.0, "月")}
 
 
-def _set(**documents) -> EvalSet:
+def _set() -> EvalSet:
     return EvalSet("t", Path("."), [], documents={"甲条例": {"": "a.md"}, "乙条例": {"": "b.pdf"}})
 
 

@@ -17,6 +17,7 @@ import html
 import io
 import re
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,9 +116,10 @@ def to_pdf(doc: SourceDoc) -> bytes:
     """A printed regulation: fixed measure, lines broken mid-word, page numbers at the foot."""
     from tests.conftest import make_wrapped_pdf
 
-    buffer = Path(_scratch_dir()) / "doc.pdf"
-    make_wrapped_pdf(buffer, _body_lines(doc), width=PDF_WIDTH, lines_per_page=PDF_LINES_PER_PAGE, title=doc.title)
-    return buffer.read_bytes()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "doc.pdf"
+        make_wrapped_pdf(path, _body_lines(doc), width=PDF_WIDTH, lines_per_page=PDF_LINES_PER_PAGE, title=doc.title)
+        return path.read_bytes()
 
 
 def to_docx(doc: SourceDoc) -> bytes:
@@ -130,9 +132,10 @@ def to_docx(doc: SourceDoc) -> bytes:
 
     blocks = [("heading", doc.title, 0), *(("p", line) for line in doc.meta)]
     blocks += [("heading", b.text, b.level) if b.kind == "heading" else ("p", b.text) for b in doc.blocks]
-    path = Path(_scratch_dir()) / "doc.docx"
-    make_docx(path, blocks, title=doc.title)
-    document = docx.Document(str(path))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "doc.docx"
+        make_docx(path, blocks, title=doc.title)
+        document = docx.Document(str(path))
     fixed = datetime(2000, 1, 1)
     document.core_properties.created = fixed
     document.core_properties.modified = fixed
@@ -177,18 +180,6 @@ def to_gbk(doc: SourceDoc) -> bytes:
 
 
 CONVERTERS = {"pdf": (".pdf", to_pdf), "docx": (".docx", to_docx), "html": (".html", to_html), "gbk": (".txt", to_gbk)}
-
-_SCRATCH: list[str] = []
-
-
-def _scratch_dir() -> str:
-    """A private folder for the factories that write to a path (created once per process)."""
-    import tempfile
-
-    if not _SCRATCH:
-        _SCRATCH.append(tempfile.mkdtemp(prefix="eval-corpus-"))
-    return _SCRATCH[0]
-
 
 def build_corpus(source_dir: Path, target: Path, plan: dict[str, list[str]]) -> dict[str, str]:
     """Write ``source_dir``'s documents into ``target`` (a new folder), converting the files ``plan`` names
