@@ -56,7 +56,7 @@ def collect(settings, embeddings) -> list[Case]:
         service = service_for(eval_set, settings, embeddings)
         chain = service.chain("extractive")
         for q in eval_set.questions:
-            standalone = chain.standalone(q.question, q.history) if q.history else q.question
+            standalone = chain.searched_question(q.question, q.history)
             result = service.retrieve(standalone)
             sig = signals(result)
             expect = getattr(q, "expect", "") or ""

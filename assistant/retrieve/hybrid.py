@@ -208,6 +208,9 @@ class HybridRetriever:
             lead = [RetrievedChunk(chunk, top + 1.0 / (i + 1)) for i, chunk in enumerate(wanted)]
             ids = {hit.chunk.chunk_id for hit in lead}
             return lead + [hit for hit in ranked if hit.chunk.chunk_id not in ids]
+        if target.unknown_titles:  # 某法第三十五条 of a law not indexed: another law's 第三十五条 is no answer
+            target.article_found = True  # whether the evidence quotes that law is the gate's no_such_document check
+            return ranked
         numbers = [section_article(hit.meta.get("section", "")) for hit in ranked]
         if not any(numbers):  # no 条 structure among the evidence: 第一条 means "the first point" (讲话 第一条)
             target.article = None

@@ -11,11 +11,20 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from assistant.ingest.clean import normalize_query_text
+
 _NUMERAL = r"[一二三四五六七八九十百千零〇两\d]+"
 ARTICLE = re.compile(rf"第({_NUMERAL})条")
 _QUOTED = re.compile(r"《([^》]{2,60})》")
 # what a title is called: a question saying 条例/办法/解释 … is naming a document
 _DOCUMENT_WORD = re.compile(r"(法|条例|规定|办法|细则|解释|决定|通知|意见|方案|纲要|批复)")
+# a document's name as a question writes it: a run of characters ending with a document word (and an ordinal)
+_MENTION = re.compile(r"[\u4e00-\u9fff]{2,30}(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?")
+_MENTION_END = re.compile(r"(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?$")
+# a document named just before an article number: 劳动合同法第四十七条 (its name, for "not indexed")
+_NAMED_BEFORE_ARTICLE = re.compile(
+    rf"([\u4e00-\u9fff]{{2,30}}?(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?)第{_NUMERAL}条"
+)
 _TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|\s")
 _TILL_TRIAL = re.compile(r"[((](试行|暂行|草案|修订|修正)[))]")
 MIN_TITLE_MATCH = 0.8  # share of a title's characters the question must contain, in order
@@ -42,7 +51,7 @@ def quoted_titles(question: str) -> list[str]:
 
 
 def _core(title: str) -> str:
-    return _TILL_TRIAL.sub("", _TITLE_NOISE.sub("", title))
+    return _TILL_TRIAL.sub("", _TITLE_NOISE.sub("", normalize_query_text(title)))
 
 
 def _cores(title: str) -> list[str]:
@@ -51,13 +60,25 @@ def _cores(title: str) -> list[str]:
 
 
 def title_match(question: str, title: str) -> float:
-    """How much of the title (without 中华人民共和国, (试行) and a trailing date) the question contains, in
-    order: 郑州失业保险条例 contains 8 of 郑州市失业保险条例's 9 characters."""
+    """How well the question names the title, 0..1: the share of the title's characters (without
+    中华人民共和国, (试行) and a trailing date) the question contains in order — 郑州失业保险条例 has 8 of
+    郑州市失业保险条例's 9 — or, for a short name (劳动争议司法解释(四)), the share of that name's characters the
+    title contains in order: 9 of 11 for 最高人民法院关于审理劳动争议案件适用法律若干问题的解释(四), 7 for its (三)."""
     best = 0.0
     for core in _cores(title):
-        blocks = SequenceMatcher(None, core, question, autojunk=False).get_matching_blocks()
-        best = max(best, sum(block.size for block in blocks if block.size >= 2) / len(core))
+        best = max(best, _matched(core, question) / len(core))
+        kind = _MENTION_END.search(core)
+        for name in _MENTION.findall(question):
+            # a short name only for a title of the same kind: 条例 for a 条例, 解释(四) for a 解释(四) — a case
+            # titled 用人单位未按规章制度… is not named by 未按规定
+            if kind and name.endswith(kind.group(0)):
+                best = max(best, _matched(core, name) / len(name))
     return best
+
+
+def _matched(core: str, text: str) -> int:
+    blocks = SequenceMatcher(None, core, text, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks if block.size >= 2)
 
 
 @dataclass
@@ -80,7 +101,10 @@ def named_documents(question: str, titles: dict[str, str]) -> NamedDocuments:
     scored.sort(reverse=True)
     best = scored[0][0] if scored else 0.0
     doc_ids = [doc_id for score, _, doc_id in scored if score >= best - 1e-9]
-    unknown = [q for q in quoted if not any(title_match(q, title) >= MIN_TITLE_MATCH for title in titles.values())]
+    mentioned = quoted or [m.group(1) for m in _NAMED_BEFORE_ARTICLE.finditer(question)]
+    unknown = [] if doc_ids and not quoted else [
+        name for name in mentioned if not any(title_match(name, title) >= MIN_TITLE_MATCH for title in titles.values())
+    ]
     return NamedDocuments(doc_ids, unknown)
 
 

@@ -27,8 +27,9 @@ import yaml
 from assistant.index.tokenize import stopwords
 from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult, Target
-from assistant.retrieve.places import is_place, place_covered
-from assistant.retrieve.query import said_otherwise
+from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles, title_match
+from assistant.retrieve.places import asked_places, is_place, place_covered
+from assistant.retrieve.query import said_otherwise, synonyms
 from assistant.settings import DATA_DIR, AnswerSettings
 
 AMOUNT_QUESTION = re.compile(
@@ -113,13 +114,14 @@ def asks_amount(question: str) -> re.Match | None:
 def amount_kind(question: str) -> str:
     """money / ratio / duration / age / date: the kinds of figure the question asks for, '+'-joined in a
     fixed order ('' for any figure).  标准 asks for money or a ratio (失业保险金标准 is 最低工资的80%)."""
-    kinds = {
-        kind
-        for kind, words in amount_questions()["kinds"].items()
-        for word in words
-        if word in question
-    }
-    return "+".join(kind for kind in amount_questions()["kinds"] if kind in kinds)
+    table = amount_questions()["kinds"]
+    asked = [(word, kind) for kind, words in table.items() for word in words if word in question]
+    meanings: dict[str, set[str]] = {}
+    for word, kind in asked:
+        meanings.setdefault(word, set()).add(kind)
+    # a word of one kind (多少钱) says more than one of several (标准): 最低工资标准是每月多少钱 asks a sum
+    kinds = set().union(*(k for k in meanings.values() if len(k) == 1)) or set().union(*meanings.values())
+    return "+".join(kind for kind in table if kind in kinds)
 
 
 @lru_cache(maxsize=1)
@@ -169,17 +171,22 @@ def content_words(text: str) -> list[tuple[str, str]]:
 
 
 def _present(word: str, evidence: str) -> bool:
-    """The word, its policy-term synonym, or (for 3+ characters) a two-character part of it occurs."""
+    """The word, its statutory term, the word with a colloquial part put the statute's way (社保费 ->
+    社会保险费), or (for 4+ characters) a two-character part of it occurs."""
     if said_otherwise(word, evidence):
         return True
+    for part, terms in synonyms().items():
+        if part != word and part in word and any(word.replace(part, term) in evidence for term in terms):
+            return True
     return len(word) >= 4 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
 
 
 def _other_domain(question: str, evidence: str) -> tuple[str, str]:
-    """The neighbouring office a question belongs to, when the evidence never uses the question's own term."""
+    """The neighbouring office a question belongs to, when the evidence does not use the question's own (most
+    specific) term: 养老金 is asked, the evidence only says 退休年龄."""
     for name, spec in other_domains().items():
-        asked = [t for t in spec.get("terms", []) if t in question]
-        if asked and not any(said_otherwise(t, evidence) for t in asked):
+        asked = sorted((t for t in spec.get("terms", []) if t in question), key=len, reverse=True)
+        if asked and not said_otherwise(asked[0], evidence):
             return name, spec.get("referral", "")
     return "", ""
 
@@ -199,6 +206,7 @@ class Signals:
     other_domain: str
     referral: str
     solicitation: bool
+    instruction: bool = False  # the question tries to instruct the assistant (忽略以上指令 …)
     amount_kind: str = ""  # money / ratio / duration / age: what has_figure looked for ('' any figure)
     top_coverage: float = 1.0  # coverage by the first chunk alone
     missing_share: float = 0.0  # share of the content words (unweighted) found nowhere in the evidence
@@ -206,6 +214,7 @@ class Signals:
     agreement: float = 0.0  # 1 when the first chunk is in both the dense and the BM25 top 3
     content_count: int = 0  # content words of the question
     no_topic: bool = False  # an amount question naming nothing (多少钱?)
+    uncited_titles: list[str] = field(default_factory=list)  # named documents neither indexed nor quoted in the evidence
 
     def features(self) -> dict[str, float]:
         """What the calibrated model reads (names as in assistant/data/refusal_model.json)."""
@@ -226,7 +235,9 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     question = result.query.normalized
     words = content_words(question)
     total = sum(rarity(w) for w, _ in words)
-    places = {w for w, flag in words if flag == "ns" or is_place(w)}
+    # a place is a known province or city, or an X市/X县 form (示范市): jieba's ns tag also marks 上干, 车间 …
+    named = asked_places(question)
+    places = {w for w, _ in words if is_place(w) or w in named}
     # a province is covered by its cities, a city by its province (documents say 全省 and name their cities)
     missing = [w for w, _ in words if not _present(w, evidence) and not (w in places and place_covered(w, evidence))]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
@@ -257,7 +268,15 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         other_domain=domain,
         referral=referral,
         solicitation=_matches("solicitation", question),
+        instruction=_matches("instruction", question),
+        uncited_titles=[name for name in result.target.unknown_titles if not cites(name, top)],
     )
+
+
+def cites(name: str, hits) -> bool:
+    """Whether the evidence quotes the named document (a case citing 《…解释(一)》第三十五条 answers a question
+    about that article although the interpretation itself is not indexed)."""
+    return any(title_match(name, quoted) >= MIN_TITLE_MATCH for hit in hits for quoted in quoted_titles(hit.chunk.text))
 
 
 def _leading_document(top) -> str:
@@ -399,7 +418,9 @@ def hard_refusal(sig: Signals, target: Target) -> str:
         return "other_domain"
     if sig.solicitation:
         return "solicitation"
-    if target.unknown_titles and not target.doc_ids:
+    if sig.instruction:
+        return "instruction"
+    if sig.uncited_titles and not target.doc_ids:
         return "no_such_document"
     if target.article is not None and not target.article_found:
         return "no_such_article"
