@@ -2,7 +2,7 @@
 
 Markers that point to no source are removed; solicitation and contact details
 never reach the user; a sentence stating a figure that none of its sources
-contains is dropped, because a wrong amount told with confidence is the worst
+states (by value and unit: assistant/text/figures.py) is dropped, because a wrong amount told with confidence is the worst
 failure this product can have.
 """
 
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.clean import _matches, split_sentences, squash
-from assistant.retrieve.threshold import FIGURE
+from assistant.text.figures import figures, stated_in
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_VARIANTS = re.compile(r"[\[【(\(](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】)\)]")
@@ -45,7 +45,7 @@ def cited_numbers(text: str) -> list[int]:
 def check_answer(text: str, source_texts: list[str]) -> Checked:
     """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based)."""
     text = normalize_markers(text, len(source_texts))
-    squashed_sources = [squash(s) for s in source_texts]
+    source_figures = [figures(s) for s in source_texts]
     kept_lines, dropped = [], []
     for line in text.split("\n"):
         kept = []
@@ -54,11 +54,11 @@ def check_answer(text: str, source_texts: list[str]) -> Checked:
             if _matches("solicitation", plain) or _matches("instruction", plain) or _CONTACT.search(plain):
                 dropped.append(f"solicitation: {plain.strip()}")
                 continue
-            figures = [m.group(0) for m in FIGURE.finditer(plain)]
-            if figures:
+            claimed = figures(plain)
+            if claimed:
                 refs = [int(n) for n in MARKER.findall(sentence)] or range(1, len(source_texts) + 1)
-                pool = "".join(squashed_sources[n - 1] for n in refs)
-                unsupported = [f for f in figures if squash(f) not in pool]
+                stated = [f for n in refs for f in source_figures[n - 1]]
+                unsupported = [f.text for f in claimed if not stated_in(f, stated)]
                 if unsupported:
                     dropped.append(f"unsupported figure {unsupported}: {plain.strip()}")
                     continue
