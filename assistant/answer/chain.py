@@ -14,10 +14,10 @@ from typing import Iterator
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answer.citations import check_answer
+from assistant.answer.citations import check_answer, safe_to_echo
 from assistant.answer.extractive import compose, select_sentences
 from assistant.answer.followup import key_terms, looks_like_follow_up, rule_based_rewrite
-from assistant.ingest.clean import normalize_query_text
+from assistant.ingest.clean import normalize_query_text, strip_hostile
 from assistant.answer.prompts import Prompts
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
@@ -105,15 +105,17 @@ class AnswerChain:
             missing = f"(这属于“{coverage.other_domain}”方面的问题,不在已收录的就业政策文件范围内)"
         elif coverage.reason == "solicitation":
             missing = "(本助手只依据政策文件答疑,不提供代写、代办等服务)"
-        elif coverage.missing_places:
-            missing = f"(文件未涉及“{'、'.join(coverage.missing_places)}”)"
+        elif places := [p for p in map(safe_to_echo, coverage.missing_places) if p]:
+            missing = f"(文件未涉及“{'、'.join(places)}”)"
         elif coverage.reason == "no_figure":
             missing = "(文件提到了相关内容,但没有写明具体的金额、比例或期限)"
-        elif coverage.missing_terms:
-            missing = f"(文件中没有出现“{'、'.join(coverage.missing_terms[:3])}”)"
+        elif terms := [t for t in map(safe_to_echo, coverage.missing_terms[:3]) if t]:
+            missing = f"(文件中没有出现“{'、'.join(terms)}”)"
         else:
             missing = ""
-        text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{standalone}”有关的规定")
+        # the question is quoted back only in the clauses that hold no contact details, advert or instruction
+        echoed = safe_to_echo(standalone)
+        text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{echoed}”有关的规定" if echoed else "与您的问题有关的规定")
         return f"{text}\n{coverage.referral}。" if coverage.referral else text
 
     def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
@@ -162,7 +164,9 @@ class AnswerChain:
             used += len(hit.chunk.text)
             meta = hit.meta
             where = " | ".join(x for x in (meta.get("title", ""), meta.get("section", "")) if x)
-            blocks.append(f"[{hit.rank}] {where}\n{hit.chunk.text}")
+            # the last guard before the model: an instruction the cleaning missed (an index built before a
+            # pattern was added) never reaches the prompt
+            blocks.append(f"[{hit.rank}] {where}\n{strip_hostile(hit.chunk.text)}")
         return "\n\n".join(blocks)
 
     # ------------------------------------------------------------ public

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import _matches, split_sentences, squash
+from assistant.ingest.clean import _matches, hostile_kind, split_sentences, squash
+from assistant.privacy import mask_pii
 from assistant.text.figures import figures, stated_in
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_VARIANTS = re.compile(r"[\[【(\(](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】)\)]")
-_CONTACT = re.compile(r"(?<!\d)(?!12333)(1[3-9]\d{9}|\d{3,4}-\d{7,8}|[A-Za-z][A-Za-z0-9_-]{5,19}(?=\s*(?:微信|vx|VX)))")
+_CLAUSE = re.compile(r"[^,,。;;!!??\n]+[,,。;;!!??\n]*")
 
 
 @dataclass
@@ -38,6 +39,19 @@ def normalize_markers(text: str, n_sources: int) -> str:
     return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
 
 
+def has_contact(text: str) -> bool:
+    """A phone number, address, e-mail or messaging id other than the 12333 hotline."""
+    return _matches("contact", text.replace("12333", ""))
+
+
+def safe_to_echo(text: str) -> str:
+    """The clauses of a user's text that may be repeated back: none holding contact details, solicitation or
+    an instruction ('' when nothing is left).  A refusal quotes what was looked for, never an advert."""
+    kept = "".join(c for c in _CLAUSE.findall(text) if not hostile_kind(c) and not has_contact(c))
+    kept = re.sub(r"[,,;;、\s]+$", "", mask_pii(kept).strip())
+    return kept if re.search(r"[\u4e00-\u9fff]", kept) else ""
+
+
 def cited_numbers(text: str) -> list[int]:
     return sorted({int(n) for n in MARKER.findall(text)})
 
@@ -51,7 +65,7 @@ def check_answer(text: str, source_texts: list[str]) -> Checked:
         kept = []
         for sentence in split_sentences(line) or [line]:
             plain = MARKER.sub("", sentence)
-            if _matches("solicitation", plain) or _matches("instruction", plain) or _CONTACT.search(plain):
+            if hostile_kind(plain) or has_contact(plain):
                 dropped.append(f"solicitation: {plain.strip()}")
                 continue
             claimed = figures(plain)
