@@ -16,8 +16,8 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.citations import check_answer, safe_to_echo
 from assistant.answer.extractive import compose, select_sentences
-from assistant.answer.followup import key_terms, looks_like_follow_up, rule_based_rewrite
-from assistant.ingest.clean import normalize_query_text, strip_hostile
+from assistant.answer.followup import agrees, small_talk, thread
+from assistant.ingest.clean import strip_hostile
 from assistant.answer.prompts import Prompts
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
@@ -79,26 +79,24 @@ class AnswerChain:
     # ------------------------------------------------------------ steps
 
     def standalone(self, question: str, history: list[dict]) -> str:
-        if not history or not looks_like_follow_up(question):
-            return question
-        ruled = rule_based_rewrite(question, history)
-        if not self._llm_available():
-            return ruled
+        """The question as it stands alone: the slot rewrite (followup.py), or the LLM's condensed question
+        when there is an LLM and its rewrite keeps the same slots."""
+        ruled = thread(question, history or [])
+        if ruled.text == question or not self._llm_available():
+            return ruled.text
         transcript = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}:{t.get('content', '')}" for t in history[-6:])
         try:
             rewritten = "".join(self._llm_tokens(self._condense, {"history": transcript, "question": question})).strip()
         except Exception as exc:  # noqa: BLE001 - the LLM being down must not break follow-ups
             if not isinstance(exc, LLMEmptyAnswer):
                 self._llm_failed()
-            return ruled
+            return ruled.text
         first_line = rewritten.splitlines()[0].strip() if rewritten else ""
         # a rewrite with no Chinese, or an essay instead of a question, is unusable
-        if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled) + 20:
-            return ruled
-        # a model that echoes the history instead of rewriting drops the new group or the old topic
-        if any(term not in normalize_query_text(first_line) for term in key_terms(ruled)):
-            return ruled
-        return first_line
+        if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled.text) + 20:
+            return ruled.text
+        # a model that echoes the history instead of rewriting drops the new group or keeps the old one too
+        return first_line if agrees(first_line, ruled) else ruled.text
 
     def _refusal(self, question: str, standalone: str, coverage: Coverage) -> str:
         if coverage.reason == "other_domain":
@@ -177,6 +175,12 @@ class AnswerChain:
         if len(question) > limit:
             text = f"问题太长了(超过 {limit} 字),请精简成一两句话再问;复杂情况可拨打12333咨询。"
             yield {"type": "final", "answer": Answer(question[:limit], question[:limit], text, True, self.backend)}
+            return
+        if kind := small_talk(question):
+            # 你好 / 谢谢 is not a question: answered politely, never retrieved, so never refused
+            text = self.prompts.greeting if kind == "greeting" else self.prompts.thanks
+            yield {"type": "standalone", "text": question}
+            yield {"type": "final", "answer": Answer(question, question, text, False, self.backend)}
             return
         standalone = self.standalone(question, history)
         yield {"type": "standalone", "text": standalone}
