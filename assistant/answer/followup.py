@@ -4,7 +4,7 @@ A question carries slots: the group of people (退役军人), the employer (小�
 what is asked (多久 / 多少 / 条件 / 怎么申请 / 找谁 …), the place (郑州市) and the document (《…条例》,
 第X条).  A follow-up replaces only the slots it names and keeps the rest: the previous question is
 rewritten in place (its other words stay), what the follow-up changes is substituted, a document that
-belonged to the old topic or place is dropped.  Vocabularies are data (assistant/data/followup_terms.yaml),
+belonged to the old place is dropped.  Vocabularies are data (assistant/data/followup_terms.yaml),
 places come from the gazetteer (assistant/retrieve/places.py).  Greetings and thanks are never merged into
 a question (``small_talk``).  Only the last ``RECENT_USER_TURNS`` user turns are read.
 
@@ -46,8 +46,9 @@ _DOC_TRIM = re.compile(r"^.*(?:请问|知道|想问|问一下|按照|根据|依�
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[条点项](?:第[一二三四五六七八九十\d]+[款项])?")
 _PLACE_CUT = re.compile(r"[在去到从对和与向给是的了于及或等就把被让那想问]")
 # words between the topic and what is asked: 见习补贴每月【能拿】多少 -> the new asked words replace them too
-_ASK_GLUE = re.compile(r"(?:是|有|能|可以|可|能够|最多|最长|最高|一般|大概|要|需要|得|应该|应当)*"
-                       r"(?:领取|领到|领|拿到|拿|享受|贷到|贷|发放|发|给|交|缴纳|缴|申请|办理|找|赔)?(?:是|有)?$")
+_ASK_GLUE = re.compile(r"(?:每月|每年|每人|每天|按月|一共|总共)?(?:按照?什么|按|什么|哪些|啥)?"
+                       r"(?:是|有|能|可以|可|能够|最多|最长|最高|一般|大概|要|需要|得|应该|应当)*"
+                       r"(?:领取|领到|领|拿到|拿|享受|贷到|贷|发放|发|给|交|缴纳|缴|申请|办理|找|赔|满足)?(?:是|有)?$")
 _CLAUSE_END = re.compile(r"[,,;;。??!!]")
 _FUNCTION_ONLY = re.compile(r"[在的了是和与去到从对呢吗那就也又还都啊呀]+")
 _HEADS = ("部门", "企业", "单位", "机构", "人员", "补贴", "证书", "待遇", "保险")
@@ -70,6 +71,9 @@ class Question:
 
     def first(self, kind: str) -> Slot | None:
         return next((s for s in self.slots if s.kind == kind), None)
+
+    def all_values(self, kind: str) -> list[str]:
+        return [s.value for s in self.slots if s.kind == kind]
 
     def values(self) -> dict[str, str]:
         """kind -> canonical value of the first slot of that kind (what a test or a check compares)."""
@@ -190,8 +194,8 @@ def looks_like_follow_up(question: str) -> bool:
     kinds = {s.kind for s in parse(q).slots}
     if {"topic", "asked"} <= kinds or "document" in kinds:
         return False
-    if "article" in kinds:
-        return True  # 第三点讲的啥 / 第十条呢: an article of the document asked about before
+    if "article" in kinds or _ORDINAL.search(q):
+        return True  # 第十条呢 / 第三点讲的啥 / 第二个: an article of the document, or a point of the answer, before
     return (len(q) <= 14 and bool(_CONTINUING.search(q))) or len(_PUNCT.sub("", q)) <= 6
 
 
@@ -276,10 +280,9 @@ def apply_follow_up(previous: Question, question: str) -> Question:
     old = {kind: previous.first(kind) for kind in SLOT_KINDS}
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the previous text
 
-    # a document belongs to its topic and its place: another topic or place drops it (and its article)
-    topic_changed = "topic" in new_kinds and old["topic"] is not None and new_kinds["topic"].value != old["topic"].value
+    # a document is one place's (or the nation's): another place drops it and its article; another topic keeps it
     place_changed = "place" in new_kinds and (old["place"] is None or old["place"].value != new_kinds["place"].value)
-    drop_document = "document" not in new_kinds and old["document"] is not None and (topic_changed or place_changed)
+    drop_document = "document" not in new_kinds and old["document"] is not None and place_changed
     if drop_document:
         for kind in ("document", "article"):
             if old[kind]:
@@ -321,11 +324,14 @@ def apply_follow_up(previous: Question, question: str) -> Question:
             # (是谁【主持的】) unless another slot stands there
             in_clause = [s for s in previous.slots if old["asked"].start <= s.start < clause_end]
             asked_end = max(s.end for s in in_clause if s.kind == "asked")
-            later = [s for s in in_clause if s.kind != "asked" and s.start >= asked_end]
-            edits.append((cut, asked_end if later else clause_end, topic_insert + asked_words))
+            if any(s.kind != "asked" and s.start >= asked_end for s in in_clause):
+                # the old ask stands before the topic (满足哪些条件才能领取失业保险金): the new question is
+                # written from the slots, with the follow-up's own ask
+                return parse(_from_slots(previous, new_kinds, core) + asked_words)
+            edits.append((cut, clause_end, topic_insert + asked_words))
         else:
-            end = len(_strip_end(text))
-            edits.append((end, end, topic_insert + asked_words))
+            end = len(re.sub(r"[吗呢]$", "", _strip_end(text)))
+            edits.append((end, len(_strip_end(text)), topic_insert + asked_words))
         remaining = ""
     elif topic_insert:
         edits.append((old["asked"].start, old["asked"].start, topic_insert))
@@ -338,6 +344,18 @@ def apply_follow_up(previous: Question, question: str) -> Question:
     if remaining and remaining not in text and not _FUNCTION_ONLY.fullmatch(remaining):
         text = _put_in(text, remaining, question, bool(new_kinds))
     return parse(text)
+
+
+def _from_slots(previous: Question, new_kinds: dict[str, Slot], core: str) -> str:
+    """The slots of the previous question, with the follow-up's in their place, in the order a question
+    names them (document, article, place, group, employer, topic); without the ask."""
+    parts = []
+    for kind in SLOT_KINDS[:-1]:
+        if kind in new_kinds:
+            parts.append(_as_written(kind, new_kinds[kind], core[new_kinds[kind].start : new_kinds[kind].end]))
+        elif (slot := previous.first(kind)) is not None:
+            parts.append(previous.text[slot.start : slot.end])
+    return "".join(parts)
 
 
 def _asked_words(remaining: str) -> str:
@@ -393,6 +411,36 @@ def _recent_user_turns(history: list[dict]) -> list[str]:
     return turns[::-1]
 
 
+_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]{1,3})(?:点|个|项)")
+_LISTED = re.compile(
+    r"(?:^|(?<=[,,。;;:\s]))(?:([一二三四五六七八九十]{1,3})是|[((]([一二三四五六七八九十]{1,3})[))]|(\d{1,2})[.、]|([一二三四五六七八九十]{1,3})、)"
+    r"(?:要)?([^,,。;;\n]{2,30})"
+)
+
+
+def _resolve_ordinal(question: str, answer: str) -> str:
+    """第三点 / 第二个 of a question, when the previous answer lists points (一是… 二是… 三是…), becomes the
+    point itself: the question asks about the answer's third point, not a third article."""
+    match = _ORDINAL.search(question)
+    if not match or not answer:
+        return question
+    from assistant.text.figures import number_value
+
+    wanted = number_value(match.group(1))
+    for item in _LISTED.finditer(answer):
+        label = next(g for g in item.groups()[:4] if g)
+        if number_value(label) == wanted:
+            return question[: match.start()] + item.group(5).strip() + "方面" + question[match.end() :]
+    return question
+
+
+def _last_answer(history: list[dict]) -> str:
+    for turn in reversed(history[-2 * RECENT_USER_TURNS :]):
+        if isinstance(turn, dict) and turn.get("role") == "assistant":
+            return str(turn.get("content") or "")[:2000]
+    return ""
+
+
 def thread(question: str, history: list[dict]) -> Question:
     """The standalone form of ``question`` with its slots, given the conversation so far."""
     current: Question | None = None
@@ -401,7 +449,7 @@ def thread(question: str, history: list[dict]) -> Question:
     asked = strip_small_talk(question) or normalize_query_text(question)
     if current is None or not looks_like_follow_up(asked):
         return parse(asked) if asked != normalize_query_text(question) else Question(question, parse(question).slots)
-    return apply_follow_up(current, asked)
+    return apply_follow_up(current, _resolve_ordinal(asked, _last_answer(history)))
 
 
 def rule_based_rewrite(question: str, history: list[dict]) -> str:
