@@ -172,7 +172,7 @@ def small_talk(message: str) -> str:
 
 def strip_small_talk(message: str) -> str:
     """The question in a message that opens or closes with small talk (好的,那退役军人呢? / …谢谢)."""
-    clauses = [c for c in re.split(r"(?<=[,,。!!~])", normalize_query_text(message)) if c.strip()]
+    clauses = [c for c in re.split(r"(?<=[,,。!!~??])", normalize_query_text(message)) if c.strip()]
     while clauses and small_talk(clauses[0]):
         clauses.pop(0)
     while clauses and small_talk(clauses[-1]):

@@ -27,11 +27,14 @@ REAL_FILES = [
 ]
 
 
-def history_of(turns: list[str]) -> list[dict]:
-    """User turns as given, each followed by a short assistant turn (its content is not what is tested)."""
-    history = []
+def history_of(turns: list) -> list[dict]:
+    """User turns (strings) each followed by a short assistant turn, unless the next turn is the assistant's."""
+    history: list[dict] = []
     for turn in turns:
-        history += [{"role": "user", "content": turn}, {"role": "assistant", "content": "(回答略)"}]
+        if isinstance(turn, dict):
+            history[-1:] = [turn] if history and history[-1]["content"] == "(回答略)" else [*history[-1:], turn]
+        else:
+            history += [{"role": "user", "content": turn}, {"role": "assistant", "content": "(回答略)"}]
     return history
 
 
@@ -48,8 +51,8 @@ def services(shifan_service, embeddings, tmp_path_factory):
     return {"shifan": shifan_service, "demo": demo, "realdocs": real}
 
 
-def kept(conversation: dict, answer) -> tuple[bool, str]:
-    """Whether the thread was kept: slots right, nothing stale kept, and the right passage on top (or refused)."""
+def rewrite_right(conversation: dict, answer) -> tuple[bool, str]:
+    """The standalone question has the expected slots and keeps nothing stale."""
     question = parse(answer.standalone_question)
     for kind, value in (conversation.get("slots") or {}).items():
         if value not in question.all_values(kind):
@@ -57,6 +60,14 @@ def kept(conversation: dict, answer) -> tuple[bool, str]:
     stale = [w for w in conversation.get("not_in", []) if w in answer.standalone_question]
     if stale:
         return False, f"kept {stale} in {answer.standalone_question!r}"
+    return True, ""
+
+
+def kept(conversation: dict, answer) -> tuple[bool, str]:
+    """Whether the thread was kept: the rewrite right, and the right passage on top (or refused)."""
+    ok, why = rewrite_right(conversation, answer)
+    if not ok:
+        return ok, why
     if conversation.get("refused"):
         return answer.refused, f"not refused: {answer.text[:80]!r}"
     if answer.refused or not answer.sources:
@@ -70,10 +81,16 @@ def kept(conversation: dict, answer) -> tuple[bool, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["id"] for c in CONVERSATIONS])
+@pytest.mark.parametrize(
+    "conversation",
+    [pytest.param(c, marks=pytest.mark.xfail(reason=c["known_miss"], strict=False)) if c.get("known_miss") else c
+     for c in CONVERSATIONS],
+    ids=[c["id"] for c in CONVERSATIONS],
+)
 def test_a_follow_up_keeps_the_thread(services, conversation):
     service = services[conversation["corpus"]]
     answer = service.ask(conversation["question"], history=history_of(conversation["history"]))
+    assert rewrite_right(conversation, answer) == (True, "")  # holds for a known miss too: only its answer is off
     ok, why = kept(conversation, answer)
     assert ok, why
 
