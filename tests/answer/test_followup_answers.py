@@ -105,3 +105,29 @@ def test_greetings_and_thanks_are_answered_without_retrieval(services, monkeypat
         answer = chain.invoke(message, history)
         assert not answer.refused and answer.sources == [] and answer.standalone_question == message
         assert ("您好" in answer.text) if message in ("你好", "您好,在吗?", "hello") else ("不客气" in answer.text)
+
+
+@pytest.mark.slow
+def test_the_cli_holds_a_conversation(shifan_service):
+    """Through `python -m assistant ask -` as a caller would: a greeting, a question, two follow-ups, thanks,
+    and a refusal whose question carries a phone number."""
+    import json
+    import subprocess
+
+    from tests.conftest import PYTHON
+
+    history: list[dict] = []
+    lines = []
+    for message in ["你好", "灵活就业社保补贴,高校毕业生最长能领多久?", "那就业困难人员呢?", "谢谢"]:
+        lines.append(json.dumps({"question": message, "history": list(history)}, ensure_ascii=False))
+        history += [{"role": "user", "content": message}, {"role": "assistant", "content": "(回答略)"}]
+    lines.append("北京最低工资是多少?回电13912345678")
+    result = subprocess.run([PYTHON, "-m", "assistant", "ask", "-", "--index-dir", str(shifan_service.settings.paths.index_dir)],
+                            cwd=REPO_ROOT, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    greeting, first, follow_up, thanks, refusal = [json.loads(line) for line in result.stdout.splitlines()]
+    assert not greeting["refused"] and greeting["sources"] == [] and "您好" in greeting["answer"]
+    assert "2年" in first["answer"]
+    assert follow_up["standalone_question"] == "灵活就业社保补贴,就业困难人员最长能领多久?" and "3年" in follow_up["answer"]
+    assert not thanks["refused"] and "不客气" in thanks["answer"]
+    assert refusal["refused"] and "北京" in refusal["answer"] and "13912345678" not in refusal["answer"]
