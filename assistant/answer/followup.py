@@ -51,7 +51,7 @@ _ASK_GLUE = re.compile(r"(?:每月|每年|每人|每天|按月|一共|总共)?(?
                        r"(?:领取|领到|领|拿到|拿|享受|贷到|贷|发放|发|给|交|缴纳|缴|申请|办理|找|赔|满足)?(?:是|有)?$")
 _CLAUSE_END = re.compile(r"[,,;;。??!!]")
 _FUNCTION_ONLY = re.compile(r"[在的了是和与去到从对呢吗那就也又还都啊呀]+")
-_HEADS = ("部门", "企业", "单位", "机构", "人员", "补贴", "证书", "待遇", "保险")
+_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]{1,3})(?:点|个|项)")
 
 
 @dataclass(frozen=True)
@@ -242,11 +242,14 @@ def _aligned_substitution(text: str, new: str) -> str | None:
         for i in range(len(words) - 1):
             if words[i] == parts[0] and words[i + 1] != parts[1] and _CJK.search(words[i + 1]):
                 return text[: spans[i + 1][0]] + parts[1] + text[spans[i + 1][1] :]
-    if len(new) <= 4 and not new.endswith(_HEADS):
+    heads = tuple(terms()["heads"])
+    if len(new) <= 4 and not new.endswith(heads):
         for i, word in enumerate(words):
-            head = next((h for h in _HEADS if word.endswith(h) and len(word) > len(h)), None)
+            head = next((h for h in heads if word.endswith(h) and len(word) > len(h)), None)
             if head:
                 return text[: spans[i][0]] + new + head + text[spans[i][1] :]
+            if word in heads and i > 0 and _CJK.fullmatch(words[i - 1][-1:]) and len(words[i - 1]) <= 4:
+                return text[: spans[i - 1][0]] + new + word + text[spans[i][1] :]  # 财政 | 企业 as two words
     return None
 
 
@@ -411,7 +414,6 @@ def _recent_user_turns(history: list[dict]) -> list[str]:
     return turns[::-1]
 
 
-_ORDINAL = re.compile(r"第([一二三四五六七八九十\d]{1,3})(?:点|个|项)")
 _LISTED = re.compile(
     r"(?:^|(?<=[,,。;;:\s]))(?:([一二三四五六七八九十]{1,3})是|[((]([一二三四五六七八九十]{1,3})[))]|(\d{1,2})[.、]|([一二三四五六七八九十]{1,3})、)"
     r"(?:要)?([^,,。;;\n]{2,30})"

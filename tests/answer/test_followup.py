@@ -58,6 +58,11 @@ def test_every_small_talk_phrase_is_small_talk(kind, phrase):
     assert small_talk(f"{phrase}!") == kind
 
 
+@pytest.mark.parametrize("head", terms()["heads"])
+def test_every_head_noun_is_taken_over_by_a_bare_modifier(head):
+    assert rule_based_rewrite("那税务呢?", users(f"先行区建设中财政{head}要做什么?")) == f"先行区建设中税务{head}要做什么?"
+
+
 def test_a_surface_appears_under_one_slot_only():
     seen: dict[str, str] = {}
     for kind, canonical, surface in _entries():
