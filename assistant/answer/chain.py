@@ -14,11 +14,11 @@ from typing import Iterator
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answer.citations import check_answer
 from assistant.answer.articles import compose_articles, pick_articles, quote
+from assistant.answer.citations import check_answer, safe_to_echo
 from assistant.answer.extractive import cite, compose, select_sentences
-from assistant.answer.followup import key_terms, looks_like_follow_up, rule_based_rewrite
-from assistant.ingest.clean import _matches, normalize_query_text, split_sentences
+from assistant.answer.followup import agrees, small_talk, thread
+from assistant.ingest.clean import _matches, split_sentences, strip_hostile
 from assistant.answer.prompts import Prompts
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
@@ -103,26 +103,24 @@ class AnswerChain:
     # ------------------------------------------------------------ steps
 
     def standalone(self, question: str, history: list[dict]) -> str:
-        if not history or not looks_like_follow_up(question):
-            return question
-        ruled = rule_based_rewrite(question, history)
-        if not self._llm_available():
-            return ruled
+        """The question as it stands alone: the slot rewrite (followup.py), or the LLM's condensed question
+        when there is an LLM and its rewrite keeps the same slots."""
+        ruled = thread(question, history or [])
+        if ruled.text == question or not self._llm_available():
+            return ruled.text
         transcript = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}:{t.get('content', '')}" for t in history[-6:])
         try:
             rewritten = "".join(self._llm_tokens(self._condense, {"history": transcript, "question": question})).strip()
         except Exception as exc:  # noqa: BLE001 - the LLM being down must not break follow-ups
             if not isinstance(exc, LLMEmptyAnswer):
                 self._llm_failed()
-            return ruled
+            return ruled.text
         first_line = rewritten.splitlines()[0].strip() if rewritten else ""
         # a rewrite with no Chinese, or an essay instead of a question, is unusable
-        if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled) + 20:
-            return ruled
-        # a model that echoes the history instead of rewriting drops the new group or the old topic
-        if any(term not in normalize_query_text(first_line) for term in key_terms(ruled)):
-            return ruled
-        return first_line
+        if not re.search(r"[\u4e00-\u9fff]", first_line) or len(first_line) > 3 * len(ruled.text) + 20:
+            return ruled.text
+        # a model that echoes the history instead of rewriting drops the new group or keeps the old one too
+        return first_line if agrees(first_line, ruled) else ruled.text
 
     def searched_question(self, question: str, history: list[dict]) -> str:
         """What is searched for: the follow-up made standalone, without requests aimed at the assistant."""
@@ -136,19 +134,22 @@ class AnswerChain:
         elif coverage.reason == "instruction":
             missing = "(本助手只依据已收录的政策文件回答就业政策问题,不执行其他指令)"
         elif coverage.reason == "no_such_document":
-            missing = f"(已收录文件中没有{'、'.join(f'《{t}》' for t in coverage.unknown_titles)})"
+            titles = [t for t in map(safe_to_echo, coverage.unknown_titles) if t]
+            missing = f"(已收录文件中没有{'、'.join(f'《{t}》' for t in titles)})" if titles else ""
         elif coverage.reason == "no_such_article":
             whole = f",该文件共{coverage.last_article}条" if coverage.last_article else ""
             missing = f"(没有找到第{coverage.article}条{whole})"
         elif coverage.reason == "unclear":
             missing = "(问题没有说明是哪一项政策或待遇,请补充后再问)"
-        elif coverage.missing_places:
-            missing = f"(文件未涉及“{'、'.join(coverage.missing_places)}”)"
-        elif coverage.missing_terms:
-            missing = f"(文件中没有出现“{'、'.join(coverage.missing_terms[:3])}”)"
+        elif places := [p for p in map(safe_to_echo, coverage.missing_places) if p]:
+            missing = f"(文件未涉及“{'、'.join(places)}”)"
+        elif terms := [t for t in map(safe_to_echo, coverage.missing_terms[:3]) if t]:
+            missing = f"(文件中没有出现“{'、'.join(terms)}”)"
         else:
             missing = ""
-        text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{standalone}”有关的规定")
+        # the question is quoted back only in the clauses that hold no contact details, advert or instruction
+        echoed = safe_to_echo(standalone)
+        text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{echoed}”有关的规定" if echoed else "与您的问题有关的规定")
         return f"{text}\n{coverage.referral}。" if coverage.referral else text
 
     def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
@@ -214,7 +215,9 @@ class AnswerChain:
             used += len(hit.chunk.text)
             meta = hit.meta
             where = " | ".join(x for x in (meta.get("title", ""), meta.get("section", "")) if x)
-            blocks.append(f"[{hit.rank}] {where}\n{hit.chunk.text}")
+            # the last guard before the model: an instruction the cleaning missed (an index built before a
+            # pattern was added) never reaches the prompt
+            blocks.append(f"[{hit.rank}] {where}\n{strip_hostile(hit.chunk.text)}")
         return "\n\n".join(blocks)
 
     # ------------------------------------------------------------ public
@@ -225,6 +228,12 @@ class AnswerChain:
         if len(question) > limit:
             text = f"问题太长了(超过 {limit} 字),请精简成一两句话再问;复杂情况可拨打12333咨询。"
             yield {"type": "final", "answer": Answer(question[:limit], question[:limit], text, True, self.backend)}
+            return
+        if kind := small_talk(question):
+            # 你好 / 谢谢 is not a question: answered politely, never retrieved, so never refused
+            text = self.prompts.greeting if kind == "greeting" else self.prompts.thanks
+            yield {"type": "standalone", "text": question}
+            yield {"type": "final", "answer": Answer(question, question, text, False, self.backend)}
             return
         standalone = self.searched_question(question, history)
         yield {"type": "standalone", "text": standalone}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PROMPT_NAMES = (
     "system", "answer", "condense", "refusal", "extractive", "extractive_unsure", "extractive_article", "hedge",
-    "fallback_notice",
+    "fallback_notice", "greeting", "thanks",
 )
 
 
@@ -22,6 +22,8 @@ class Prompts:
     extractive_article: str
     hedge: str
     fallback_notice: str
+    greeting: str  # the reply to 你好 (a message that is only a greeting)
+    thanks: str  # the reply to 谢谢 / 好的
 
     @classmethod
     def load(cls, directory: Path) -> "Prompts":

@@ -18,6 +18,8 @@ def answer_markdown(answer: dict) -> str:
     if answer.get("refused"):
         return f"{REFUSED_BADGE}\n\n{notice}{answer['answer']}\n\n{HOTLINE}"
     count = len(answer.get("sources", []))
+    if not count:
+        return f"{notice}{answer['answer']}"  # a reply to 你好 / 谢谢: nothing was looked up
     return f"{notice}{answer['answer']}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
 
 
@@ -33,7 +35,7 @@ def _highlight(text: str, terms: list[str]) -> str:
 def sources_html(answer: dict | None, terms: list[str]) -> str:
     """One card per source: title, section, page, the passage with the question's words marked, a link to the file."""
     if not answer or not answer.get("sources"):
-        if answer and answer.get("refused"):
+        if answer:
             return "<div class='src-empty'>本次回答没有引用任何文件。</div>"
         return "<div class='src-empty'>提问后,这里会列出回答所依据的文件原文。</div>"
     cited = {int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.get("answer", ""))}

@@ -36,3 +36,13 @@ def test_a_figure_its_source_does_not_contain_is_dropped():
 def test_citation_validity_counts_sentences_contained_in_their_source():
     answer = "• 第十三条 见习单位按每人每月1800元的标准申领见习补贴[1]。\n• 个人创业担保贷款最高额度为50万元[2]。"
     assert citation_validity(answer, SOURCES) == (1, 2)
+
+
+def test_figures_are_compared_by_value_not_as_substrings():
+    """Issue 10: '每月1,900元' passed against a source saying 2900元; '1800元' was dropped against '一千八百元'."""
+    wrong = check_answer("见习补贴每月1,900元[1]。", ["见习补贴标准为每人每月2900元。"])
+    assert wrong.text == "" and "1900元" in wrong.dropped[0]
+    right = check_answer("见习补贴每月1800元[1]。", ["见习补贴标准为每人每月一千八百元。"])
+    assert right.text == "见习补贴每月1800元[1]。" and right.dropped == []
+    assert check_answer("最长可领取二十四个月[1]。", ["最长领取24个月。"]).dropped == []
+    assert check_answer("最长可领取24年[1]。", ["最长领取24个月。"]).dropped  # same number, other unit
