@@ -87,6 +87,9 @@ class RetrievalSettings(BaseModel):
 class RerankSettings(BaseModel):
     model: str | None = Field(None, description="sentence-transformers CrossEncoder id or path; off when unset")
     candidates: int = 20
+    evidence_candidates: int = Field(
+        5, ge=0, description="without a CrossEncoder, the first N chunks are ordered by their best sentence; 0: off"
+    )
 
 
 class AnswerSettings(BaseModel):

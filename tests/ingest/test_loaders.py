@@ -55,7 +55,7 @@ def test_pdf_table_rows_stay_together(tmp_path):
 
 
 def test_pdf_table_row_is_quoted_with_its_header(tmp_path):
-    from assistant.answer.extractive import _units
+    from assistant.retrieve.evidence import _units
 
     pdf = make_pdf(tmp_path / "table.pdf", [["示范市测试补贴标准", *TABLE]])
     units = _units(load(pdf).pages[0].text, whole_limit=0)
