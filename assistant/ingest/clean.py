@@ -649,6 +649,9 @@ def _stands_alone(line: str) -> bool:
     )
 
 
+_MARKUP_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
 def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     """Clean every page and return paragraphs that keep their page numbers."""
     removed: list[Removed] = []
@@ -657,6 +660,7 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     split_pages: list[list[str]] = []
     for page in pages:
         text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
+        text = _MARKUP_COMMENT.sub("", text)  # `<!-- INFO END -->` of Markdown law files: never body text
         text = _EMOJI.sub("", repair_characters(text, removed))
         page_lines = [re.sub(r"[ \t]+", " ", raw).strip() for raw in text.split("\n")]
         while page_lines and not page_lines[-1]:
