@@ -15,13 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.ingest.budget import Budget
-from assistant.ingest.models import TABLE_CELL_SEPARATOR, IngestError, LoadedDocument, Page
+from assistant.ingest.models import OCR_NOTICE, TABLE_CELL_SEPARATOR, IngestError, LoadedDocument, Page  # noqa: F401
 from assistant.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
-OCR_NOTICE = "扫描件识别文字,请以原件为准"
 MAX_IMAGE_PIXELS = 60_000_000  # a 7000 x 8500 scan; larger is a decompression bomb, not a page
 # model files inside the rapidocr wheel (rapidocr 3.10: PP-OCRv6 small detection and recognition)
 MODEL_FILES = {
