@@ -30,6 +30,7 @@ _HEADINGS = [
 _ARTICLE = re.compile(rf"^第({_NUM})条")
 # what follows `第X条` when it is a reference (`第九条的规定`, `第九条、第十条`, `第九条第二款`), not an article
 _REFERENCE_AFTER = re.compile(r"^(的|规定|所|之|、|,|和|或|及|与|至|到|中|第[一二三四五六七八九十百零〇两\d]+[款项目])")
+_SENTENCE_END = set("。;:!?…\"”’」』)】")  # a paragraph ending so is complete; the next line starts anew
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -121,7 +122,13 @@ def structure(paragraphs: list[Paragraph]) -> list[_Block]:
     for paragraph in paragraphs:
         text = paragraph.text
         level = _heading_level(text)
-        if _ARTICLE.match(text) and not _starts_article(text, last_article) and unit is not None and unit.kind == "article":
+        if (
+            _ARTICLE.match(text)
+            and unit is not None
+            and unit.kind == "article"
+            and unit.paragraphs[-1].text[-1:] not in _SENTENCE_END
+            and not _starts_article(text, last_article)
+        ):
             # a cross-reference wrapped to the start of a line: the sentence goes on in the open article
             previous = unit.paragraphs[-1]
             unit.paragraphs[-1] = Paragraph(previous.text + text, previous.page)
