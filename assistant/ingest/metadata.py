@@ -6,7 +6,7 @@ import re
 from pathlib import PurePosixPath
 
 from assistant.ingest.clean import fold_width, to_simplified
-from assistant.ingest.models import Paragraph
+from assistant.ingest.models import TABLE_CELL_SEPARATOR, Paragraph
 from assistant.text.places import region_at_start
 
 DOC_TYPE_LABELS = {"speech": "讲话", "news": "新闻报道", "policy": "政策文件", "qa": "问答"}
@@ -45,6 +45,7 @@ def _plausible_title(text: str) -> bool:
         and not _ISSUER.match(text)
         and not re.match(r"^\d{1,4}[年月]", text)
         and "问:" not in text
+        and TABLE_CELL_SEPARATOR not in text  # a table row
     )
 
 

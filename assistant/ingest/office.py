@@ -368,7 +368,7 @@ def load_xlsx(data: bytes, source: str, caps: IngestSettings, budget: Budget) ->
     for name, rows in filled:
         lines += sheet_lines(name, rows, several=len(filled) > 1)
         lines.append("")
-    return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=useful_title(title or ""))
+    return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=useful_title(title or "") or _stem(source))
 
 
 def load_csv(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> LoadedDocument:
@@ -380,7 +380,16 @@ def load_csv(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> 
     except csv.Error:
         dialect = csv.excel
     rows = _sheet_rows(csv.reader(io.StringIO(text), dialect), budget)
-    return LoadedDocument(source=source, pages=[Page("\n".join(sheet_lines("", rows, several=False)))])
+    return LoadedDocument(source=source, pages=[Page("\n".join(sheet_lines("", rows, several=False)))], title_hint=_stem(source))
+
+
+def _stem(source: str) -> str | None:
+    """A spreadsheet's title when its properties have none: the file's name (its first row is a header, not a title)."""
+    from pathlib import PurePosixPath
+
+    from assistant.ingest.loaders import useful_title
+
+    return useful_title(re.sub(r"[_\-]+", " ", PurePosixPath(source).stem))
 
 
 # ---------------------------------------------------------------- Word 97, WPS, OFD
