@@ -304,8 +304,10 @@ def _drop_unseen_text(page, reader) -> int:
             continue
         kept.append((operands, operator))
     if dropped:
+        from pypdf.generic import NameObject
+
         stream.operations = kept
-        page.replace_contents(stream)
+        page[NameObject("/Contents")] = stream  # in memory only: the reader's page, never written back
     return dropped
 
 
