@@ -216,6 +216,9 @@ def detect_facts(
     if not issuer:
         origin = meta.get("origin", "")
         issuer = origin if _ISSUER.match(origin) else ""
+    if not issuer:  # `最高人民法院关于审理…的规定`, `国务院关于…的通知`: the title names who issued it
+        named = re.match(rf"^(?:中华人民共和国)?([\u4e00-\u9fff]{{0,24}}?{_BODY})关于", title)
+        issuer = named.group(1) if named else ""
 
     # a 文号 on a line of its own (under the masthead, by the signature); one inside a sentence is a citation
     own_lines = [t for t in [title, *header, *edges] if len(t) <= 40]
