@@ -377,7 +377,7 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings, budget: Budget) ->
             "PDF 没有文字层(可能是扫描件)," + ("文字识别(OCR)已关闭" if off else "文字识别(OCR)也没有识别出文字"),
             "PDF has no text layer (scanned?); " + ("OCR is off" if off else "OCR recognised no text"),
         )
-    extra = {"hidden_text": str(hidden)} if hidden else {}
+    extra = {"hidden": str(hidden)} if hidden else {}
     return LoadedDocument(source=source, pages=pages, title_hint=title, extra=extra, laid_out=True)
 
 

@@ -271,7 +271,7 @@ def load_docx(data: bytes, source: str, caps: IngestSettings, budget: Budget) ->
         title = useful_title(found.text or "") if found is not None else None
     if title is None and headings:
         title = headings[0]
-    extra = {"hidden_runs": str(reader.hidden)} if reader.hidden else {}
+    extra = {"hidden": str(reader.hidden)} if reader.hidden else {}
     return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=title, extra=extra)
 
 

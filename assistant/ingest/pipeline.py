@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from assistant.ingest.loaders import load_file
 from assistant.ingest.metadata import detect_doc_type, detect_facts, detect_title
 from assistant.ingest.models import Chunk, DocumentMeta, IngestError, LoadedDocument
 from assistant.settings import IngestSettings
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,6 +114,8 @@ def process_loaded(
 ) -> ProcessedFile:
     """Clean, describe and chunk text already loaded from a file."""
     budget = budget or Budget(caps)
+    if loaded.extra.get("hidden"):
+        log.info("%s: %s passages a reader cannot see were not indexed", loaded.source, loaded.extra["hidden"])
     cleaned = clean_pages(loaded.pages, from_pdf=loaded.laid_out if from_pdf is None else from_pdf)
     budget.check()
     if not cleaned.paragraphs:

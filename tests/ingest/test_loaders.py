@@ -99,6 +99,8 @@ def test_pdf_placeholder_title_is_ignored(tmp_path):
     "value, expected",
     [
         ("untitled", None),
+        ("(anonymous)", None),  # three real PDFs were cited as "(anonymous)"
+        ("<untitled>", None),
         ("Microsoft Word - 附件1.doc", None),
         ("附件1.docx", None),
         ("无标题", None),

@@ -1,0 +1,43 @@
+"""A scanned notice in the chat, in a real browser: its passage is answered from and its source card says
+the text was recognised from a scan, with the document's issuer and date."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from tests.conftest import REGULATION, REGULATION_TITLE, stop_process, text_image, wrap_text
+from tests.ui.conftest import ask_in_chat, launch_app, open_chat
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scanned_app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scanned")
+    (root / "corpus").mkdir()
+    lines = [REGULATION_TITLE] + [line for text, _ in REGULATION[7:] for line in wrap_text(text, 34)]
+    lines += ["示范市人力资源和社会保障局", "2098年12月1日"]
+    text_image(lines).save(root / "corpus" / "jianxi_scan.png")
+    app = launch_app(root, secrets.token_urlsafe(16))
+    try:
+        yield app
+    finally:
+        stop_process(app.process, timeout=15)
+
+
+def test_a_scanned_source_card_carries_the_ocr_notice(browser, scanned_app):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_chat(page, scanned_app.url)
+        answer = ask_in_chat(page, "示范市见习补贴每月多少钱?")
+        assert "一千八百元" in answer and "没有找到依据" not in answer
+        card = page.locator("#sources .src-card").first
+        assert "扫描件识别文字,请以原件为准" in card.locator(".src-ocr").inner_text()
+        facts = card.locator(".src-facts").inner_text()
+        assert "示范市人力资源和社会保障局" in facts and "2098-12-01" in facts
+    finally:
+        context.close()
