@@ -150,8 +150,8 @@ def _is_issuing_line(text: str) -> bool:
     stripped = text.strip("()() ")
     if _LABELLED.match(stripped):
         return True
-    if not _EVENT.match(stripped):
-        return False
+    if not _EVENT.match(stripped) or "," in _QUOTED.sub("", stripped):
+        return False  # a sentence (`2099年3月1日,示范市…发布…`) is body text, not an issuing line
     return bool(issuing_events([stripped]))
 
 
@@ -162,12 +162,11 @@ def _header_lines(title: str, paragraphs: list[Paragraph]) -> list[str]:
         text = paragraph.text
         if text == title:
             continue
-        if _HEADING_MARK.match(text) or re.match(r"^(目\s*录|序言|前言)$", text):
-            break
-        if _is_issuing_line(text):
+        if _is_issuing_line(text):  # before the heading test: `(2097年…发布 根据…修订)` opens with a bracket
             lines.append(text)
-        elif lines:
-            break
+            continue
+        if _HEADING_MARK.match(text) or re.match(r"^(目\s*录|序言|前言)$", text) or lines:
+            break  # the body starts
     return lines
 
 
@@ -181,7 +180,9 @@ def _labelled(lines: list[str]) -> dict[str, str]:
 
 
 _REPEALS = re.compile(r"《([^《》]{4,80})》[^。;《]{0,60}?(?:同时|即行|予以)?(?:废止|停止执行|失效)")
-_SELF_REPEALED = re.compile(r"^[((【\[]?(已废止|已失效|失效|废止)[))】\]]?$|(本(文件|通知|办法|规定|条例|意见)(已|现)(废止|失效))")
+_SELF_REPEALED = re.compile(
+    r"^[((【\[]?(已废止|已失效|失效|废止)[))】\]]?$|[((【\[](已废止|已失效)[))】\]]$|(本(文件|通知|办法|规定|条例|意见)(已|现)(废止|失效))"
+)
 _EFFECTIVE_IN_BODY = re.compile(r"(?:自|从)\s*((?:19|20|21)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*起\s*(?:施行|实施|执行|生效)")
 
 
@@ -227,7 +228,7 @@ def detect_facts(
     if not doc_number and labelled.get("发文字号"):
         doc_number = re.sub(r"\s+", "", labelled["发文字号"])
     if not doc_number:
-        order = _NUMBER_OF_ORDER.search("\n".join(header))
+        order = _NUMBER_OF_ORDER.search(_EVENT.sub("\n", "\n".join(header)))  # the date before it is not its name
         if order:
             doc_number = f"{re.sub('^中华人民共和国', '', order.group(1))}第{order.group(2)}号"
 
