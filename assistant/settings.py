@@ -40,10 +40,22 @@ class IngestSettings(BaseModel):
     max_chars_per_file: int = 3_000_000
     max_docx_uncompressed_mb: float = 200.0
     max_html_depth: int = 400
+    max_seconds_per_file: float = Field(
+        300.0, gt=0, description="time budget for reading, cleaning and chunking one file (OCR included)"
+    )
+    max_ocr_pages: int = Field(200, ge=0, description="pages of one file recognised by OCR at most; 0 turns OCR off")
+    ocr_dpi: int = Field(150, ge=72, le=400, description="resolution image-only PDF pages are rendered at for OCR")
+    ocr_min_score: float = Field(0.5, ge=0, le=1, description="OCR lines recognised with less confidence are dropped")
+    local_places: tuple[str, ...] = Field(
+        (), description="place names the gazetteer lacks (a new district, a development zone), for document regions"
+    )
     min_free_disk_mb: float = Field(
         64.0, description="ingest refuses to start when the index disk has less free space than this"
     )
-    supported_extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
+    supported_extensions: tuple[str, ...] = (
+        ".pdf", ".txt", ".md", ".docx", ".html", ".htm", ".xlsx", ".csv",
+        ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".doc", ".wps", ".ofd",
+    )
 
 
 class EmbeddingSettings(BaseModel):

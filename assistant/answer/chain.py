@@ -20,6 +20,7 @@ from assistant.answer.extractive import cite, compose, select_sentences
 from assistant.answer.followup import agrees, small_talk, thread
 from assistant.ingest.clean import _matches, split_sentences, strip_hostile
 from assistant.answer.prompts import Prompts
+from assistant.answer.versions import version_notice
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
@@ -275,6 +276,7 @@ class AnswerChain:
                 backend, text = "extractive", ""
                 yield {"type": "fallback", "reason": type(exc).__name__}
 
+        notice = "\n".join(n for n in (notice, version_notice(hits)) if n)  # an older or newer version exists
         if text:
             checked = check_answer(text, source_texts)
             if checked.cited:
@@ -283,7 +285,7 @@ class AnswerChain:
                 return
             # an LLM answer with no valid citation is not grounded (and the gate already found evidence, so a
             # "没有找到" from the model is not trusted either): show the sources' own words instead
-            notice = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
+            notice = "\n".join(n for n in ("(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)", version_notice(hits)) if n)
             backend = "extractive"
 
         text, _ = self._extractive(standalone, hits, coverage)

@@ -20,8 +20,10 @@ from typing import Callable
 from assistant.index.bm25 import BM25Index
 from assistant.index.embeddings import load_embeddings
 from assistant.index.store import ChromaStore, make_client, storage_error, storage_problem
+from assistant.index.versions import link_versions
+from assistant.ingest.fingerprint import pipeline_fingerprint
 from assistant.ingest.models import FileReport, IngestError
-from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
+from assistant.ingest.pipeline import SourceFile, check_inside_root, discover, doc_id_for, file_hash, process_file
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,7 +115,7 @@ class PolicyIndex:
         with self._refresh_lock:
             if generation == self._seen_generation:
                 return
-            documents = self.store.documents()
+            documents = link_versions(self.store.documents())  # versions in force, computed on every read
             bm25 = self._bm25
             background = False
             if bm25 is None or bm25.generation != generation:
@@ -156,7 +158,7 @@ class PolicyIndex:
 
     def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
         with self._rebuild_lock:  # one at a time: a writer's and a background rebuild share bm25_dir
-            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
+            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.reusable_tokens() if previous else None)
             try:
                 bm25.save(self.bm25_dir)
             except OSError:
@@ -186,6 +188,9 @@ class PolicyIndex:
                     "date": meta.get("date", ""),
                     "region": meta.get("region", ""),
                     "chunks": int(meta.get("chunk_count", 0)),
+                    "issuer": meta.get("issuer", ""),
+                    "validity": meta.get("validity", ""),
+                    "superseded_by": meta.get("superseded_by", ""),
                 }
                 for doc_id, meta in sorted(documents.items(), key=lambda item: item[1].get("source", ""))
             ],
@@ -233,7 +238,11 @@ class PolicyIndex:
                     self.store.delete_document(doc_id)  # finish what a killed run started
             files = discover(paths, corpus_dir)
             for done, source_file in enumerate(files, start=1):
-                report.files.append(self._ingest_one(source_file, registry))
+                step = None
+                if progress:  # steps inside a file (OCR pages) as the file's own progress line
+                    def step(text, name=source_file.source, before=done - 1):
+                        progress(f"{name} · {text}", before, len(files), report.chunks)
+                report.files.append(self._ingest_one(source_file, registry, step))
                 if progress:
                     progress(source_file.source, done, len(files), report.chunks)
             if prune:
@@ -262,9 +271,9 @@ class PolicyIndex:
             for doc_id in unfinished:
                 meta = registry[doc_id]
                 path = corpus_dir / meta.get("source", "")
-                if meta.get("status") == "pending" and path.is_file():
-                    retry.append(path)
-                else:
+                if meta.get("status") in ("pending", "complete") and path.is_file():
+                    retry.append(path)  # half-written, or written by an older pipeline
+                elif meta.get("status") != "complete":
                     self.store.delete_document(doc_id)  # half-deleted, or its file is gone
             for source_file in discover(retry, corpus_dir) + saved:
                 report.files.append(self._ingest_one(source_file, registry))
@@ -273,21 +282,29 @@ class PolicyIndex:
         return report
 
     def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
-        """Registry records not complete, and files under ``paths`` the registry does not know."""
-        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") != "complete"]
+        """Registry records not complete or written by another pipeline, and files under ``paths`` the registry
+        does not know."""
+        current = pipeline_fingerprint(self.settings.ingest)
+        unfinished = [doc_id for doc_id, meta in registry.items()
+                      if meta.get("status") != "complete" or meta.get("pipeline") != current]
         existing = [path for path in paths if path.exists()]
         corpus_dir = Path(self.settings.paths.corpus_dir)
         saved = [f for f in discover(existing, corpus_dir) if doc_id_for(f.source) not in registry]
         return unfinished, saved
 
-    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict]) -> FileReport:
+    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict], step=None) -> FileReport:
         source = source_file.source
         try:
+            check_inside_root(source_file)  # before reading a byte of it
             digest = file_hash(source_file.path)
             known = registry.get(doc_id_for(source))
-            if known and known.get("content_hash") == digest and known.get("status") == "complete":
+            same_file = bool(known) and known.get("content_hash") == digest and known.get("status") == "complete"
+            pipeline = pipeline_fingerprint(self.settings.ingest)
+            if same_file and known.get("pipeline") == pipeline:
                 return FileReport(source, "unchanged", int(known.get("chunk_count", 0)), title=known.get("title", ""))
-            processed = process_file(source_file, self.settings.ingest, digest)
+            if same_file:
+                log.info("re-processing %s: the ingest pipeline changed (%s -> %s)", source, known.get("pipeline"), pipeline)
+            processed = process_file(source_file, self.settings.ingest, digest, step)
         except IngestError as exc:
             status = "skipped" if exc.code == "unsupported_type" else "failed"
             return FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)
@@ -295,7 +312,8 @@ class PolicyIndex:
             return FileReport(source, "failed", code="io_error", reason_zh=f"无法读取文件:{exc.strerror}", reason_en=str(exc))
         vectors = self.embeddings.embed_documents([c.indexed_text for c in processed.chunks])
         self.store.replace_document(processed.doc, processed.chunks, vectors)
-        return FileReport(source, "indexed", len(processed.chunks), title=processed.doc.title)
+        code = "pipeline_changed" if same_file else ""
+        return FileReport(source, "indexed", len(processed.chunks), code=code, title=processed.doc.title)
 
     def _prune(self, paths: list[Path], corpus_dir: Path, present: set[str], registry: dict[str, dict]) -> list[FileReport]:
         """Remove documents whose files were under a synced folder and are gone."""

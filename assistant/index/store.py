@@ -141,6 +141,9 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "date_int": int(doc.date.replace("-", "")) if doc.date else 0,
         "issuer": doc.issuer,
         "doc_number": doc.doc_number,
+        "ocr": chunk.ocr,  # recognised from a scan: the source card says so
+        "effective": doc.effective,
+        "validity": doc.validity,
     }
 
 
