@@ -89,7 +89,8 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     max_question_chars: int = 500
     local_weight: float = Field(
-        1.0, description="a question naming no place: fused scores of local documents are multiplied by this"
+        0.7, description="fused scores of documents narrower than the question's place (any local one when it names "
+        "none, a city's when it names the province) are multiplied by this"
     )
     bm25_background_min_chunks: int = Field(
         20_000, description="from this size, a replica rebuilds BM25 in the background while the old one answers"

@@ -10,7 +10,7 @@ from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.index.versions import FIELDS as VERSION_FIELDS
 from assistant.ingest.models import OCR_NOTICE
-from assistant.retrieve.places import asked_places, same_place
+from assistant.retrieve.places import asked_places, narrower, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.retrieve.references import article_number, named_documents, section_article
 from assistant.settings import RetrievalSettings
@@ -214,9 +214,9 @@ class HybridRetriever:
             hit.bm25_score, hit.bm25_rank = score, rank
 
         asked = asked_places(query.normalized)
-        if not asked and not target.doc_ids and self.settings.local_weight != 1.0:
-            for hit in fused.values():  # a question naming no place: national documents first
-                if hit.meta.get("region"):
+        if not target.doc_ids and self.settings.local_weight != 1.0:
+            for hit in fused.values():  # the rule for the place asked about before narrower ones
+                if narrower(hit.meta.get("region", ""), asked):
                     hit.score *= self.settings.local_weight
         ranked = _prefer_in_force(query.normalized, list(fused.values()), documents)
         ranked = _for_asked_place(query.normalized, ranked)

@@ -42,3 +42,17 @@ def same_place(asked: str, region: str) -> bool:
     if asked in region or region in asked or _short(asked) == _short(region):
         return True
     return place_covered(asked, region) or place_covered(region, asked)
+
+
+def narrower(region: str, asked: set[str]) -> bool:
+    """Whether a document issued for ``region`` is narrower than what the question asks about: any local
+    document when the question names no place (a national rule applies everywhere), a city's when the question
+    names only its province (河南 asks for the 河南省 rule before 郑州市's)."""
+    if not region:
+        return False
+    if not asked:
+        return True
+    _, province_names, _ = _gazetteer()
+    if region in province_names or _short(region) in province_names:
+        return False
+    return all(place in province_names and same_place(place, region) for place in asked)
