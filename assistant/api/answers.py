@@ -6,6 +6,7 @@ beyond them wait without holding a thread.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import AsyncIterator, Callable
 
@@ -13,6 +14,8 @@ import anyio
 
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
+
+WAITING = {"type": "waiting"}  # no event for a while: a stream sends a keep-alive so no proxy drops it
 
 
 class Answers:
@@ -28,14 +31,24 @@ class Answers:
     async def call(self, fn: Callable, *args, **kwargs):
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter())
 
-    async def events(self, question: str, history: list[dict], filters: Filters) -> AsyncIterator[dict]:
-        """``service.ask_stream`` events, each step in a worker thread; the stream is closed however it ends
-        (a client that hangs up stops an LLM answer)."""
+    async def events(self, question: str, history: list[dict], filters: Filters,
+                     keepalive_s: float | None = None) -> AsyncIterator[dict]:
+        """``service.ask_stream`` events, each step in a worker thread, with ``WAITING`` every ``keepalive_s``
+        while a step takes longer (an LLM writing).  The stream is closed however it ends: a client that hangs
+        up stops an LLM answer."""
         stream = await self.call(self.service.ask_stream, question, history=history, filters=filters)
-        done = object()
+        done, step = object(), None
         try:
-            while (event := await self.call(next, stream, done)) is not done:
+            while True:
+                step = asyncio.ensure_future(self.call(next, stream, done))
+                while not (await asyncio.wait({step}, timeout=keepalive_s))[0]:
+                    yield WAITING
+                event, step = step.result(), None
+                if event is done:
+                    return
                 yield event
         finally:
             with anyio.CancelScope(shield=True):
+                if step is not None:  # a step still running in its thread must end before the stream is closed
+                    await asyncio.wait({step})
                 await anyio.to_thread.run_sync(stream.close)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 OWNER = "employment-policy-assistant"
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 422, 429, 503)}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must pass each chunk on at once
+KEEPALIVE_S = 10.0  # an SSE comment this often while nothing else is sent (nginx drops a stream idle for 60 s)
 
 
 def source_list(answer: dict) -> str:
@@ -89,7 +90,7 @@ def build_openai_router(service: AssistantService, keys: KeyRing, answers: Answe
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            events = answers.events(question, history, body.filters())
+            events = answers.events(question, history, body.filters(), keepalive_s=KEEPALIVE_S)
             head = await _until_retrieved(events)  # failures of the retrieval still get an HTTP status
             chunks = _stream(completion_id, head, events, messages, include_usage)
             return StreamingResponse(chunks, media_type="text/event-stream", headers=SSE_HEADERS)
@@ -115,7 +116,9 @@ def build_openai_router(service: AssistantService, keys: KeyRing, answers: Answe
         gate = SentenceGate([])
         try:
             async for event in _chain(head, events):
-                if event["type"] == "sources":
+                if event["type"] == "waiting":
+                    yield ": keep-alive\n\n"  # a comment: SSE clients skip it
+                elif event["type"] == "sources":
                     gate.source_texts = [s["text"] for s in event["sources"]]
                 elif event["type"] == "token":
                     if text := gate.feed(event["text"]):
@@ -147,6 +150,8 @@ async def _until_retrieved(events: AsyncIterator[dict]) -> list[dict]:
     head = []
     try:
         async for event in events:
+            if event["type"] == "waiting":
+                continue
             head.append(event)
             if event["type"] != "standalone":
                 break

@@ -77,3 +77,28 @@ def test_an_extractive_answer_is_sent_in_pieces():
     final = "根据已收录文件的原文:\n• 第一句[1]。\n• 第二句[2]。\n如需确认,可拨打12333。"
     rest = gate.finish(final)
     assert len(rest) == 4 and "".join(rest) == final
+
+
+def test_a_slow_step_sends_keep_alive_comments(api_client_for, monkeypatch):
+    """While the answer takes long (an LLM writing, a sentence held back), the stream stays busy."""
+    import time
+
+    import assistant.api.openai_compat as openai_compat
+
+    monkeypatch.setattr(openai_compat, "KEEPALIVE_S", 0.2)
+    client = api_client_for()
+    real = client.app_service.ask_stream
+
+    def slow(*args, **kwargs):
+        for event in real(*args, **kwargs):
+            if event["type"] == "final":
+                time.sleep(1.0)
+            yield event
+
+    monkeypatch.setattr(client.app_service, "ask_stream", slow)
+    body = {"model": "employment-policy-assistant", "stream": True,
+            "messages": [{"role": "user", "content": "示范市见习补贴每人每月多少钱?"}]}
+    lines = client.post("/v1/chat/completions", json=body).text.splitlines()
+    data = [line for line in lines if line.startswith("data: ")]
+    assert lines.count(": keep-alive") >= 2
+    assert data[-1] == "data: [DONE]" and '"finish_reason": "stop"' in data[-2]
