@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from assistant.api.errors import api_route_class
+from assistant.api.errors import ERROR_CODES, api_route_class
 from assistant.api.keys import no_guard
 
 TITLE = "就业政策问答助手 HTTP API"
@@ -112,7 +112,7 @@ def _fields(schema: dict) -> str:
     return f"<table><tr><th>字段</th><th>类型</th><th>说明</th></tr>{rows}</table>"
 
 
-def _operation(path: str, method: str, operation: dict, schemes: dict) -> str:
+def _operation(path: str, method: str, operation: dict, schemes: dict, components: dict) -> str:
     anchor = f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", "")
     out = [f'<h2 id="{_e(anchor)}"><span class="method {method}">{method.upper()}</span><code>{_e(path)}</code></h2>',
            f"<p>{_inline(operation.get('summary', ''))}</p>", _paragraphs(operation.get("description", ""))]
@@ -125,7 +125,10 @@ def _operation(path: str, method: str, operation: dict, schemes: dict) -> str:
                        f"<td>{_type(p.get('schema', {}))}</td></tr>" for p in parameters)
         out.append(f"<h3>参数</h3><table><tr><th>名称</th><th>位置</th><th>类型</th></tr>{rows}</table>")
     for content_type, body in operation.get("requestBody", {}).get("content", {}).items():
-        out.append(f"<h3>请求体 <code>{_e(content_type)}</code></h3><p>{_type(body.get('schema', {}))}</p>")
+        body_schema = body.get("schema", {})
+        name = _ref_name(body_schema)
+        out.append(f"<h3>请求体 <code>{_e(content_type)}</code>:{_type(body_schema)}</h3>"
+                   + _fields(components.get(name, body_schema) if name else body_schema))
     rows = "".join(f"<tr><td>{_e(status)}</td><td>{_inline(response.get('description', ''))}</td><td>"
                    + ", ".join(_type(c.get("schema", {})) for c in response.get("content", {}).values())
                    + "</td></tr>" for status, response in operation.get("responses", {}).items())
@@ -136,20 +139,26 @@ def _operation(path: str, method: str, operation: dict, schemes: dict) -> str:
 def render_docs(schema: dict, base_url: str) -> str:
     schemes = schema.get("components", {}).get("securitySchemes", {})
     operations = [(path, method, op) for path, item in schema.get("paths", {}).items() for method, op in item.items()]
+    components = schema.get("components", {}).get("schemas", {})
     nav = "".join(f'<li><a href="#{_e(f"{m}-{p}".replace("/", "-").replace("{", "").replace("}", ""))}">'
-                  f"{_e(m.upper())} {_e(p)}</a> {_e(op.get('summary', ''))}</li>" for p, m, op in operations)
+                  f"{_e(m.upper())} {_e(p)}</a> {_inline(op.get('summary', ''))}</li>" for p, m, op in operations)
+    codes = "".join(f"<tr><td><code>{_e(code)}</code></td><td>{status or '—'}</td><td>{_inline(meaning)}</td></tr>"
+                    for code, (status, meaning) in ERROR_CODES.items())
     example = (f"curl {base_url}/v1/chat/completions -H 'Content-Type: application/json' \\\n"
                "  -H 'Authorization: Bearer <密钥>' \\\n"
                "  -d '{\"model\": \"<模型 id>\", \"messages\": [{\"role\": \"user\", \"content\": \"失业保险金能领多久?\"}]}'")
     models = "".join(f'<h3 id="schema-{_e(name)}">{_e(name)}</h3>{_paragraphs(s.get("description", ""))}{_fields(s)}'
-                     for name, s in sorted(schema.get("components", {}).get("schemas", {}).items()))
+                     for name, s in sorted(components.items()))
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(TITLE)}</title>'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             '<link rel="stylesheet" href="/api/v1/docs.css"></head><body>'
             f"<h1>{_e(TITLE)}</h1>{_paragraphs(schema.get('info', {}).get('description', ''))}"
             f'<p>机器可读的描述:<a href="/api/v1/openapi.json"><code>/api/v1/openapi.json</code></a>(OpenAPI 3)</p>'
-            f"<pre>{_e(example)}</pre><nav><ul>{nav}</ul></nav>"
-            + "".join(_operation(p, m, op, schemes) for p, m, op in operations)
+            f'<pre>{_e(example)}</pre><nav><ul>{nav}<li><a href="#errors">错误代码</a></li></ul></nav>'
+            + "".join(_operation(p, m, op, schemes, components) for p, m, op in operations)
+            + '<h2 id="errors">错误代码</h2><p>错误响应的 <code>error.code</code>,程序据此判断;'
+              '<code>error.message</code> 是给人看的中文说明。</p>'
+            + f"<table><tr><th>code</th><th>状态</th><th>含义</th></tr>{codes}</table>"
             + f'<h2 id="schemas">数据结构</h2>{models}</body></html>')
 
 

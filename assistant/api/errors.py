@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
+from assistant.api.schemas import ErrorResponse
 from assistant.index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,38 @@ INTERNAL_ERROR = "服务暂时出现问题,请稍后再试,或拨打人社服务
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
           404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
           422: "invalid_request_error", 429: "rate_limit_error", 503: "service_unavailable", 500: "server_error"}
+
+
+# every code the API answers with, its status and meaning (the docs page lists them; a test checks the code)
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "invalid_json": (400, "请求体不是合法的 JSON"),
+    "invalid_body": (400, "请求体不是 JSON 对象"),
+    "bad_request": (400, "请求无法解析(如损坏的 multipart 表单)"),
+    "empty_question": (400, "问题为空"),
+    "last_message_not_user": (400, "messages 的最后一条不是用户的问题"),
+    "too_many_files": (400, "一次上传的文件过多"),
+    "missing_api_key": (401, "缺少 Authorization: Bearer 密钥"),
+    "invalid_api_key": (401, "密钥不对"),
+    "documents_api_disabled": (403, "文档管理接口未启用(服务器未设置管理员密钥)"),
+    "not_found": (404, "没有这个接口"),
+    "model_not_found": (404, "model 不是本助手的模型 id"),
+    "document_not_found": (404, "没有这个文件(可能已删除)"),
+    "method_not_allowed": (405, "接口不支持该请求方法(见响应头 Allow)"),
+    "body_too_large": (413, "请求体超过上限"),
+    "invalid_request": (422, "字段缺失、类型或取值不符合要求;message 指出是哪个字段,param 是第一个"),
+    "rate_limited": (429, "提问太频繁(按密钥,或未设密钥时按客户端地址计);见响应头 Retry-After"),
+    "too_many_failed_keys": (429, "同一地址密钥错误次数过多;见响应头 Retry-After"),
+    "internal_error": (500, "服务内部错误(已记录日志)"),
+    "index_unavailable": (503, "检索服务暂时不可用(索引无法读取)"),
+    "http_error": (0, "其他 HTTP 错误(状态码即原因)"),
+}
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI ``responses`` for these error statuses, each described by its codes."""
+    return {status: {"model": ErrorResponse, "description": "; ".join(
+        f"`{code}` {meaning}" for code, (code_status, meaning) in ERROR_CODES.items() if code_status == status)}
+        for status in statuses}
 
 
 class ApiError(Exception):

@@ -19,9 +19,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.api.answers import Answers
 from assistant.api.conversation import split_messages
-from assistant.api.errors import ApiError, INDEX_UNAVAILABLE, INTERNAL_ERROR, api_route_class, error_body
+from assistant.api.errors import (
+    INDEX_UNAVAILABLE,
+    INTERNAL_ERROR,
+    ApiError,
+    api_route_class,
+    error_body,
+    error_responses,
+)
 from assistant.api.keys import QUESTION_KEY, KeyRing
-from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ErrorResponse, ModelCard, ModelList
+from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ModelCard, ModelList
 from assistant.api.streaming import SentenceGate, pieces
 from assistant.index.store import IndexUnavailable
 from assistant.service import AssistantService
@@ -29,7 +36,7 @@ from assistant.service import AssistantService
 log = logging.getLogger(__name__)
 
 OWNER = "employment-policy-assistant"
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 413, 422, 429, 503)}
+ERRORS = error_responses(400, 401, 404, 413, 422, 429, 503)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must pass each chunk on at once
 KEEPALIVE_S = 10.0  # an SSE comment this often while nothing else is sent (nginx drops a stream idle for 60 s)
 
@@ -71,16 +78,16 @@ def build_openai_router(service: AssistantService, keys: KeyRing, answers: Answe
         if model != api.model_id:
             raise ApiError(404, "model_not_found", f"没有这个模型。可用的模型 id:{api.model_id}", param="model")
 
-    @router.get("/v1/models", response_model=ModelList, summary="可用的模型(只有一个:本助手)")
+    @router.get("/v1/models", response_model=ModelList, response_description="成功", summary="可用的模型(只有一个:本助手)")
     async def list_models():
         return {"object": "list", "data": [card()]}
 
-    @router.get("/v1/models/{model}", response_model=ModelCard, summary="一个模型的信息")
+    @router.get("/v1/models/{model}", response_model=ModelCard, response_description="成功", summary="一个模型的信息")
     async def get_model(model: str):
         check_model(model)
         return card()
 
-    @router.post("/v1/chat/completions", summary="回答问题(OpenAI 格式,可流式)",
+    @router.post("/v1/chat/completions", response_description="成功", summary="回答问题(OpenAI 格式,可流式)",
                  responses={200: {"model": ChatCompletion, "description": "非流式时的回答;`stream: true` 时为 "
                                   "text/event-stream,逐句发送 chat.completion.chunk,最后一块带出处等字段"}})
     async def chat_completions(body: ChatCompletionRequest, request: Request):
