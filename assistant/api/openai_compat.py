@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.api.answers import Answers
@@ -29,7 +29,7 @@ from assistant.api.errors import (
 )
 from assistant.api.keys import QUESTION_KEY, KeyRing
 from assistant.api.schemas import ChatCompletion, ChatCompletionRequest, ModelCard, ModelList
-from assistant.api.streaming import SentenceGate, pieces
+from assistant.api.streaming import SentenceGate
 from assistant.index.store import IndexUnavailable
 from assistant.service import AssistantService
 
@@ -90,7 +90,7 @@ def build_openai_router(service: AssistantService, keys: KeyRing, answers: Answe
     @router.post("/v1/chat/completions", response_description="成功", summary="回答问题(OpenAI 格式,可流式)",
                  responses={200: {"model": ChatCompletion, "description": "非流式时的回答;`stream: true` 时为 "
                                   "text/event-stream,逐句发送 chat.completion.chunk,最后一块带出处等字段"}})
-    async def chat_completions(body: ChatCompletionRequest, request: Request):
+    async def chat_completions(body: ChatCompletionRequest):
         check_model(body.model)
         messages = [m.model_dump() for m in body.messages]
         question, history = split_messages(messages)
@@ -134,14 +134,15 @@ def build_openai_router(service: AssistantService, keys: KeyRing, answers: Answe
                     answer = event["answer"].to_json()
                     for text in gate.finish(answer["answer"], answer["notice"]):
                         yield chunk({"content": text})
-                    if api.sources_in_content and (listed := source_list(answer)):
-                        gate.sent += listed
+                    listed = source_list(answer) if api.sources_in_content else ""
+                    if listed:
                         yield chunk({"content": listed})
                     extras = _extras(answer)
                     yield chunk({}, "stop", **extras)
                     if include_usage:
+                        usage = _usage(messages, gate.sent + listed)
                         yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": stamp,
-                                    "model": api.model_id, "choices": [], "usage": _usage(messages, gate.sent), **extras})
+                                    "model": api.model_id, "choices": [], "usage": usage, **extras})
         except IndexUnavailable:
             yield _sse(error_body(503, "index_unavailable", INDEX_UNAVAILABLE))
         except Exception:  # noqa: BLE001 - logged; the client gets a message and a code, never a trace

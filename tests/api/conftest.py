@@ -41,7 +41,8 @@ class ApiApp:
         return httpx.Client(base_url=self.app.url, headers=headers, timeout=120, **options)
 
 
-def _served(tmp_path_factory, name: str, env: dict[str, str]):
+def serve_api_app(tmp_path_factory, name: str, env: dict[str, str]):
+    """Yield an ApiApp: ``app.py`` over a copy of the demo corpus with these settings, stopped afterwards."""
     root = tmp_path_factory.mktemp(name)
     copy_demo_corpus(root)
     app = launch_app(root, secrets.token_urlsafe(16), env)
@@ -54,7 +55,7 @@ def _served(tmp_path_factory, name: str, env: dict[str, str]):
 @pytest.fixture(scope="session")
 def keyed_app(tmp_path_factory):
     """The served app with question keys and admin keys set, over a copy of the demo corpus."""
-    yield from _served(tmp_path_factory, "api-keyed", {
+    yield from serve_api_app(tmp_path_factory, "api-keyed", {
         "ASSISTANT_API__KEYS": QUESTION_KEY,
         "ASSISTANT_API__ADMIN_KEYS": f"{ADMIN_KEY},another-admin-key",
         "ASSISTANT_API__KEY_RATE_LIMIT_PER_MINUTE": "1000",
@@ -66,7 +67,7 @@ def keyed_app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def open_app(tmp_path_factory):
     """The served app with no key set: question routes open (per-address limit), document routes off."""
-    yield from _served(tmp_path_factory, "api-open", {"ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": str(OPEN_RATE_LIMIT)})
+    yield from serve_api_app(tmp_path_factory, "api-open", {"ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": str(OPEN_RATE_LIMIT)})
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +76,7 @@ def llm_app(tmp_path_factory, llama_server):
 
     One context chunk and 32 tokens, as tests/answer/test_llm_backends.py: prompt evaluation is slow here.
     """
-    yield from _served(tmp_path_factory, "api-llm", {
+    yield from serve_api_app(tmp_path_factory, "api-llm", {
         "ASSISTANT_ANSWER__BACKEND": "openai", "ASSISTANT_ANSWER__OPENAI_BASE_URL": llama_server.api,
         "ASSISTANT_ANSWER__MAX_TOKENS": "32", "ASSISTANT_ANSWER__MAX_CONTEXT_CHUNKS": "1",
         "ASSISTANT_ANSWER__TEMPERATURE": "0", "ASSISTANT_ANSWER__LLM_DEADLINE_S": "240",

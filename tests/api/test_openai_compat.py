@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import openai
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
@@ -15,7 +14,7 @@ from langchain_openai import ChatOpenAI
 
 from assistant.answer.citations import MARKER, check_answer
 from tests.answer.conftest import ScriptedEndpoint
-from tests.api.conftest import ADMIN_KEY, MODEL_ID, QUESTION_KEY, _served
+from tests.api.conftest import ADMIN_KEY, MODEL_ID, QUESTION_KEY, serve_api_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -209,7 +208,7 @@ def scripted_app(tmp_path_factory):
               "具体以", "当地", "规定为准", "[1]", "。"]
     endpoint = ScriptedEndpoint(tokens, pause_s=0.25)
     try:
-        yield from _served(tmp_path_factory, "api-scripted", {
+        yield from serve_api_app(tmp_path_factory, "api-scripted", {
             "ASSISTANT_ANSWER__BACKEND": "openai", "ASSISTANT_ANSWER__OPENAI_BASE_URL": endpoint.api})
     finally:
         endpoint.close()
