@@ -35,14 +35,19 @@ class SentenceGate:
         self.source_texts = source_texts
         self.raw = ""
         self.sent = ""
+        self._judged = 0  # the raw text up to here has been through the guards
 
     def feed(self, token: str) -> str:
         """Take one token; return the text that became showable (often nothing)."""
         self.raw += token
-        ends = [m.end() for m in _SENTENCE_END.finditer(self.raw)]
-        if not ends:
+        # only a sentence completed by this token can change what is showable (from a little before the token:
+        # an end mark may have come without its closing quote or the whitespace after it)
+        start = max(0, min(self._judged, len(self.raw) - len(token)) - 2)
+        ends = [start + m.end() for m in _SENTENCE_END.finditer(self.raw[start:])]
+        if not ends or ends[-1] <= self._judged:
             return ""
-        checked = check_answer(self.raw[: ends[-1]], self.source_texts)
+        self._judged = ends[-1]
+        checked = check_answer(self.raw[: self._judged], self.source_texts)
         return self._advance(checked.text) if checked.cited else ""
 
     def finish(self, final_text: str, notice: str = "") -> list[str]:

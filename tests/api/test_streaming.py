@@ -49,6 +49,18 @@ def test_a_sentence_with_a_figure_its_source_lacks_is_never_sent():
     assert not any("9999" in text for text in sent)
 
 
+def test_token_size_does_not_change_what_is_sent():
+    """Character by character (as small models stream Chinese) or a sentence at a time: the same text."""
+    from assistant.answer.citations import check_answer
+
+    answer = "根据规定,“见习单位应当购买保险。”[1]\n补贴为每人每月9999元[2]。\n\n补贴按月发放[2]!其余以当地为准。"
+    by_char, by_sentence = SentenceGate(SOURCES), SentenceGate(SOURCES)
+    sent_by_char = "".join(feed_all(by_char, list(answer)))
+    sent_by_sentence = "".join(feed_all(by_sentence, pieces(answer)))
+    assert sent_by_char == sent_by_sentence == check_answer(answer, SOURCES).text
+    assert "9999" not in sent_by_char
+
+
 def test_markers_that_point_nowhere_are_removed_before_sending():
     gate = SentenceGate(SOURCES)
     assert feed_all(gate, ["见习单位应当购买保险[1][7]。"]) == ["见习单位应当购买保险[1]。"]
