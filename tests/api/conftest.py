@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.ui.conftest import ServedApp, browser, copy_demo_corpus, launch_app  # noqa: F401 - browser: a fixture
+from tests.ui.conftest import ServedApp, copy_demo_corpus, launch_app
 from tests.conftest import stop_process
 
 QUESTION_KEY = "qk-" + secrets.token_urlsafe(24)
