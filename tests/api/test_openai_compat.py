@@ -205,11 +205,13 @@ def scripted_app(tmp_path_factory):
     that writes a cited sentence, one stating a figure no source has, and another cited sentence, a token every
     0.25 s. A real model cannot be made to write exactly that on demand."""
     tokens = ["会议提出", "要加强", "就业服务", "[1]", "。", "每名毕业生", "可领取", "补贴", "9999元", "[1]", "。",
-              "具体以", "当地", "规定为准", "[1]", "。"]
+              "具体以", "当地", "规定为准", "[1]", "。", *["其余事项", "另行通知", "[1]", "。"] * 6]
     endpoint = ScriptedEndpoint(tokens, pause_s=0.25)
     try:
-        yield from serve_api_app(tmp_path_factory, "api-scripted", {
-            "ASSISTANT_ANSWER__BACKEND": "openai", "ASSISTANT_ANSWER__OPENAI_BASE_URL": endpoint.api})
+        for app in serve_api_app(tmp_path_factory, "api-scripted", {
+                "ASSISTANT_ANSWER__BACKEND": "openai", "ASSISTANT_ANSWER__OPENAI_BASE_URL": endpoint.api}):
+            app.endpoint = endpoint
+            yield app
     finally:
         endpoint.close()
 
@@ -220,8 +222,25 @@ def test_llm_sentences_are_sent_as_they_are_written_and_guarded(scripted_app):
     pieces = [(c.choices[0].delta.content, t) for c, t in zip(chunks, arrived) if c.choices and c.choices[0].delta.content]
     extra = chunks[-1].model_extra
     assert extra["backend"] == "openai" and extra["notice"] == ""
-    assert [text for text, _ in pieces] == ["会议提出要加强就业服务[1]。", "具体以当地规定为准[1]。"]
+    assert [text for text, _ in pieces] == ["会议提出要加强就业服务[1]。", "具体以当地规定为准[1]。",
+                                            *["其余事项另行通知[1]。"] * 6]
     assert "9999" not in content_of(chunks)  # the unsupported figure never reached the client
     # the first sentence arrived while the model was still writing (11 tokens × 0.25 s before the last one)
     assert pieces[1][1] - pieces[0][1] >= 1.5
     assert_nothing_sent_that_the_guards_drop(content_of(chunks), extra)
+
+
+def test_a_client_that_hangs_up_stops_the_llm_answer(scripted_app):
+    """Closing the stream after the first sentence closes the app's stream from the LLM: its slot and the
+    model's time go to the next caller, not to an answer nobody reads."""
+    endpoint = scripted_app.endpoint
+    abandoned = endpoint.abandoned
+    body = {"model": MODEL_ID, "messages": [user(IN_SCOPE)], "stream": True}
+    with scripted_app.http(key=None) as http, http.stream("POST", "/v1/chat/completions", json=body) as response:
+        for line in response.iter_lines():
+            if '"content": "会议提出' in line:
+                break  # hang up after the first sentence (of 8, 7 s of tokens to come)
+    deadline = time.monotonic() + 5
+    while endpoint.abandoned == abandoned and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert endpoint.abandoned == abandoned + 1
