@@ -63,14 +63,16 @@ class AssistantService:
     def stats(self) -> dict:
         return self.index.stats()
 
-    def upload(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> tuple[IngestReport, list[str]]:
-        """Save uploaded (name, content) pairs into the corpus and index them; refusals come back as messages."""
+    def upload(self, files: list[tuple[str, bytes]],
+               progress: Progress | None = None) -> tuple[IngestReport, list[UploadRejected]]:
+        """Save uploaded (name, content) pairs into the corpus and index them; refusals come back as
+        ``UploadRejected`` (its str is the Chinese message)."""
         saved, refused = [], []
         for name, data in files:
             try:
                 saved.append(save_upload(Path(self.settings.paths.corpus_dir), name, data, self.settings.ui.max_upload_mb))
             except UploadRejected as exc:
-                refused.append(str(exc))
+                refused.append(exc)
         report = self.ingest(saved, prune=False, progress=progress) if saved else IngestReport()
         return report, refused
 

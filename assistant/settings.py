@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -135,6 +136,31 @@ class UISettings(BaseModel):
     concurrency: int = 8  # answers at once per endpoint (the chat, and the /ask API, each); more wait in the queue
 
 
+# comma-separated in an environment variable ("k1,k2"), a list in YAML; secret: never shown in a repr or a log
+ApiKeys = Annotated[tuple[SecretStr, ...], NoDecode]
+
+
+class APISettings(BaseModel):
+    admin_keys: ApiKeys = Field((), description="Bearer keys for /api/v1/documents; the document routes are off when unset")
+    keys: ApiKeys = Field((), description="Bearer keys for the question routes; unset = open, with the public rate limit")
+    model_id: str = Field("employment-policy-assistant", min_length=1, description="the model id of /v1/models")
+    key_rate_limit_per_minute: int = Field(60, ge=0, description="questions per key and minute; 0 turns it off")
+    max_body_kb: int = Field(256, ge=1, description="largest JSON request body of the question routes")
+    max_upload_files: int = Field(50, ge=1, description="files in one upload request (each within ui.max_upload_mb)")
+    max_upload_request_mb: float = Field(100.0, gt=0, description="largest upload request, all its files together")
+    sources_in_content: bool = Field(
+        False, description="append a numbered source list to the chat completion text (for Dify / Open WebUI)"
+    )
+
+    @field_validator("admin_keys", "keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        plain = (k.get_secret_value() if isinstance(k, SecretStr) else str(k) for k in value or ())
+        return tuple(k.strip() for k in plain if k.strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",
@@ -150,6 +176,7 @@ class Settings(BaseSettings):
     rerank: RerankSettings = RerankSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    api: APISettings = APISettings()
 
     @classmethod
     def settings_customise_sources(

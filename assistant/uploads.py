@@ -13,11 +13,13 @@ UPLOAD_SUBDIR = "uploads"
 
 
 class UploadRejected(ValueError):
-    """An upload that is refused: ``code`` for programs (as in IngestError), the Chinese message for the console."""
+    """An upload that is refused: ``code`` for programs (as in IngestError), the Chinese message for the console,
+    ``name`` the file name it would have been saved under."""
 
-    def __init__(self, code: str, message_zh: str):
+    def __init__(self, code: str, message_zh: str, name: str = ""):
         super().__init__(message_zh)
         self.code = code
+        self.name = name
 
 
 def sanitize_filename(name: str) -> str:
@@ -37,12 +39,12 @@ def save_upload(corpus_dir: Path, original_name: str, data: bytes, max_mb: float
     """Write an uploaded file under ``corpus_dir/uploads`` and return its path."""
     if len(data) > max_mb * 1024 * 1024:
         name = sanitize_filename(original_name)
-        raise UploadRejected("too_large", f"文件“{name}”过大({format_size(len(data))}),上限为 {max_mb:g} MB,已拒绝")
+        raise UploadRejected("too_large", f"文件“{name}”过大({format_size(len(data))}),上限为 {max_mb:g} MB,已拒绝", name)
     folder = (corpus_dir / UPLOAD_SUBDIR).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     target = (folder / sanitize_filename(original_name)).resolve()
     if target.parent != folder:  # belt and braces: the name can no longer contain a path
-        raise UploadRejected("bad_name", "文件名不合法,已拒绝")
+        raise UploadRejected("bad_name", "文件名不合法,已拒绝", target.name)
     # written beside the target and renamed into place: a kill or a full disk never leaves half a file
     # that the next start would index
     partial = target.with_name(f".{target.name}.partial")
@@ -51,5 +53,5 @@ def save_upload(corpus_dir: Path, original_name: str, data: bytes, max_mb: float
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise UploadRejected("io_error", f"文件“{target.name}”无法保存:{exc.strerror}") from exc
+        raise UploadRejected("io_error", f"文件“{target.name}”无法保存:{exc.strerror}", target.name) from exc
     return target

@@ -8,6 +8,7 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from assistant.api import build_api_router
 from assistant.index.store import IndexUnavailable
 
 from assistant.service import AssistantService
@@ -45,6 +46,7 @@ def create_app(service: AssistantService) -> FastAPI:
             raise HTTPException(status_code=404, detail="文件不存在或已删除")
         return FileResponse(path, filename=path.name)
 
+    app.include_router(build_api_router(service))  # /v1 (OpenAI-compatible) and /api/v1, before Gradio's catch-all
     chat = build_chat(service).queue(default_concurrency_limit=ui.concurrency)
     if ui.admin_password:
         console = build_console(service).queue(default_concurrency_limit=1)

@@ -145,7 +145,8 @@ def test_upload_over_the_cap_is_refused_and_the_others_indexed(service_with):
 
     report, refused = service.upload(uploads)
 
-    assert refused == ["文件“over.txt”过大(10.2 KB),上限为 0.01 MB,已拒绝"]
+    assert [str(r) for r in refused] == ["文件“over.txt”过大(10.2 KB),上限为 0.01 MB,已拒绝"]
+    assert [(r.code, r.name) for r in refused] == [("too_large", "over.txt")]
     assert {Path(f.source).name: f.status for f in report.files} == {"under.txt": "indexed", "other.md": "indexed"}
     corpus = Path(service.settings.paths.corpus_dir)
     assert not any(corpus.rglob("over.txt"))
