@@ -266,7 +266,8 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         missing_years=[y for y in _YEAR.findall(question) if y not in _leading_document(top)],
         asks_amount=amount is not None,
         amount_term=term,
-        has_figure=_figure_for(term, top, kind, _rarest_other_noun(_amount_clause(question, amount), term, places))
+        has_figure=bool(words) and _figure_for(term, top, kind,
+                                               _rarest_other_noun(_amount_clause(question, amount), term, places))
         if amount else True,
         amount_kind=kind,
         other_domain=domain,
@@ -395,17 +396,17 @@ def mentions(sentence: str, term: str) -> bool:
 
 
 def _figure_for(term: str, hits, kind: str = "", also: str = "") -> bool:
-    """Whether the evidence states a figure of ``kind`` (any figure for '') about ``term``: in the clause that
-    names it or a neighbouring one (失业保险金的标准,按照最低工资标准的80%确定), or anywhere under a title or heading
+    """Whether the evidence states a figure of ``kind`` (any figure for '') about ``term``: in a sentence whose
+    first clause names it, in the clause that names it or a neighbouring one (失业保险金的标准,按照最低工资标准的80%确定), or anywhere under a title or heading
     that names it (问:技能提升补贴发多少钱).  ``also``, the question's rarest other noun, must be in that
-    sentence or heading too: 工资总额的百分之二 is the 失业保险费 rate, not the 职工教育经费 one."""
+    sentence or heading too: 工资总额的百分之二 is the 失业保险费 rate, not the 职工教育经费 one.  With no
+    term, ``also`` is the topic; with neither, any figure of the kind in the evidence counts."""
     from assistant.ingest.clean import split_sentences
 
-    if not term:
-        return False
+    term, also = (term, also) if term else (also, "")  # 一线职工要占多少: the noun is the topic
     for hit in hits:
         heading = f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}"
-        about = mentions(heading, term)
+        about = not term or mentions(heading, term)
         for sentence in split_sentences(hit.chunk.text):
             if also and not (mentions(sentence, also) or mentions(heading, also)):
                 continue
@@ -415,6 +416,8 @@ def _figure_for(term: str, hits, kind: str = "", also: str = "") -> bool:
                     return True
                 continue
             clauses = _CLAUSE.split(text)
+            if mentions(clauses[0], term) and _states(kind, text):
+                return True  # the sentence is about it: 临时救助的标准…,每次救助时间一般不超过三个月
             for i, clause in enumerate(clauses):
                 if mentions(clause, term) and _states(kind, "".join(clauses[max(0, i - 1) : i + 2])):
                     return True
