@@ -10,7 +10,9 @@ naming a city is covered by a document that names the city's province.  Prefectu
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from assistant.settings import DATA_DIR
 from assistant.text.places import _gazetteer, _short, is_place, provinces_in  # noqa: F401 - is_place is re-exported
 
 
@@ -26,13 +28,38 @@ def place_covered(place: str, evidence: str) -> bool:
 
 
 # 示范市, 样例县, 太原市 … as written in a question; 全省 / 本市 / 我县 are not names
+_PLACE_CUT = re.compile(r"[在去到从对和与向给是的了于及或等就把被让那想问年月日号]")
 _NAMED_PLACE = re.compile(r"(?<![全本我该各外])([\u4e00-\u9fff]{2,8}?(?:省|市|县|区|州|盟|旗))")
 
 
 def asked_places(question: str) -> set[str]:
-    """Place names a question mentions: ``X市 / X县 …`` forms and known provinces and cities."""
+    """Place names a question mentions: ``X市 / X县 …`` forms and known provinces and cities, each cut to the
+    name itself ("高校毕业生在示范市" -> 示范市); words that only end like one (先行区, 社区) are none."""
+    return {place for place, _ in question_places(question)}
+
+
+def question_places(text: str) -> list[tuple[str, int]]:
+    """(place, where it starts) for each place the text names; see ``asked_places``."""
     _, _, pattern = _gazetteer()
-    return set(_NAMED_PLACE.findall(question)) | set(pattern.findall(question))
+    found = set(_NAMED_PLACE.findall(text)) | set(pattern.findall(text))
+    places = []
+    for name in found:
+        # from the gazetteer name inside, or after the last function word
+        inner = next((name[i:] for i in range(len(name) - 1) if is_place(name[i : i + 2]) or is_place(name[i : i + 3])),
+                     _PLACE_CUT.split(name)[-1])
+        if len(inner) < 2 or inner in not_places() or any(inner.endswith(w) for w in not_places() if len(w) >= 3):
+            continue
+        start = text.find(inner)
+        if start >= 0:
+            places.append((inner, start))
+    return sorted(places, key=lambda place: place[1])
+
+
+@lru_cache(maxsize=1)
+def not_places() -> frozenset[str]:
+    """Words that end like a place name and are not one (assistant/data/not_places.txt)."""
+    lines = (DATA_DIR / "not_places.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def same_place(asked: str, region: str) -> bool:

@@ -241,6 +241,8 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     # a place is a known province or city, or an X市/X县 form (示范市): jieba's ns tag also marks 上干, 车间 …
     named = asked_places(question)
     places = {w for w, _ in words if is_place(w) or w in named}
+    # however jieba cuts it (示范/市), a named place the evidence does not cover is missing
+    unnamed = [p for p in named if p not in evidence and not place_covered(p, evidence) and p not in places]
     # a province is covered by its cities, a city by its province (documents say 全省 and name their cities)
     missing = [w for w, _ in words if not _present(w, evidence) and not (w in places and place_covered(w, evidence))]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
@@ -262,7 +264,7 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         coverage=coverage,
         best_dense=result.best_dense,
         missing=missing,
-        places=[w for w in missing if w in places],
+        places=[w for w in missing if w in places] + unnamed,
         missing_years=[y for y in _YEAR.findall(question) if y not in _leading_document(top)],
         asks_amount=amount is not None,
         amount_term=term,
