@@ -32,7 +32,7 @@ class Bm25sFullRebuild:
         self._index = None
 
     def _rebuild(self) -> None:
-        from assistant.index.bm25 import BM25Index
+        from baseline_bm25 import BM25Index
         from assistant.index.store import StoredChunk
 
         tokens = {cid: r.tokens for cid, r in self._records.items()}
@@ -46,7 +46,7 @@ class Bm25sFullRebuild:
         self._rebuild()
 
     def open(self) -> None:
-        from assistant.index.bm25 import BM25Index
+        from baseline_bm25 import BM25Index
 
         self._index = BM25Index.load(self.directory / "bm25")
         self._records = None  # a serving process holds no records; add/delete need them (see below)

@@ -7,10 +7,15 @@ parts, so a query for 扩岗补助 still meets 一次性扩岗补助.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from functools import lru_cache
+
 from assistant.settings import DATA_DIR
+
+# raise when tokenize() itself changes the tokens it emits: keyword indexes built before are rebuilt
+TOKENIZER_REVISION = 1
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 _lock = threading.Lock()
@@ -55,3 +60,14 @@ def domain_terms() -> list[str]:
     """The words of the domain dictionary, longest first."""
     words = [line.split()[0] for line in (DATA_DIR / "userdict.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     return sorted(set(words), key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def tokenizer_version() -> str:
+    """Names the tokens ``tokenize`` emits: its revision, jieba's version and the word lists' contents."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{TOKENIZER_REVISION}:{version('jieba')}".encode())
+    for name in ("userdict.txt", "stopwords.txt"):
+        digest.update((DATA_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,38 +1,19 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (jieba) fused with reciprocal rank fusion."""
+"""Hybrid retrieval: dense (Chroma) and BM25 (the keyword index, jieba tokens) fused with reciprocal rank fusion."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from assistant.index.embeddings import EmbeddingCache
+from assistant.index.filters import Filters
 from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.retrieve.places import asked_places, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.settings import RetrievalSettings
+from assistant.tracing import span
 
-
-@dataclass
-class Filters:
-    doc_type: str | None = None
-    region: str | None = None
-    date_from: str | None = None  # yyyy-mm-dd
-    date_to: str | None = None
-
-    def chroma_where(self, allowed_doc_ids: set[str] | None = None) -> dict | None:
-        clauses: list[dict] = []
-        if self.doc_type:
-            clauses.append({"doc_type": self.doc_type})
-        if self.region:
-            clauses.append({"region": self.region})
-        if self.date_from:
-            clauses.append({"date_int": {"$gte": _date_int(self.date_from)}})
-        if self.date_to:
-            clauses.append({"date_int": {"$lte": _date_int(self.date_to)}})
-            clauses.append({"date_int": {"$gt": 0}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+__all__ = ["Filters", "HybridRetriever", "RetrievalResult", "RetrievedChunk"]  # Filters: callers import it here
 
 
 def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
@@ -49,10 +30,6 @@ def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[Retrie
     if not any(speaks_for_asked(hit) for hit in ranked):
         return ranked
     return [hit for hit in ranked if not hit.meta.get("region") or speaks_for_asked(hit)]
-
-
-def _date_int(value: str) -> int:
-    return int(value.replace("-", "").ljust(8, "0")[:8])
 
 
 @dataclass
@@ -117,26 +94,23 @@ class HybridRetriever:
         k = k or self.settings.top_k
         filters = filters or Filters()
         # the answer chain refuses longer questions with a message; a bare search (console, CLI) reads the start
-        query = parse_query(question[: self.settings.max_question_chars])
-        allowed = set(self.index.complete_documents())
+        with span("retrieve.parse"):
+            query = parse_query(question[: self.settings.max_question_chars])
+        with span("retrieve.registry"):
+            allowed = set(self.index.complete_documents())
         candidates = max(self.settings.candidate_k, k)
 
-        dense_hits = [] if mode == "bm25" else [
-            (chunk, similarity)
-            for chunk, similarity in self.index.store.query(
-                self.embedding_cache.embed_query(query.dense_text), candidates, filters.chroma_where()
-            )
-            if chunk.metadata.get("doc_id") in allowed
-        ]
-        bm25 = self.index.bm25
-        mask = None if mode == "dense" else bm25.mask(
-            allowed,
-            filters.doc_type,
-            filters.region,
-            _date_int(filters.date_from) if filters.date_from else None,
-            _date_int(filters.date_to) if filters.date_to else None,
-        )
-        bm25_hits = [] if mode == "dense" else bm25.search(query.tokens, candidates, mask)
+        dense_hits = []
+        if mode != "bm25":
+            with span("retrieve.embed_query"):
+                vector = self.embedding_cache.embed_query(query.dense_text)
+            with span("retrieve.dense"):
+                dense_hits = [(chunk, similarity) for chunk, similarity in self.index.store.query(vector, candidates, filters)
+                              if chunk.metadata.get("doc_id") in allowed]
+        keyword_hits = []
+        if mode != "dense":
+            with span("retrieve.keyword"):
+                keyword_hits = self.index.keyword_search(query.tokens, candidates, filters)
 
         fused: dict[str, RetrievedChunk] = {}
         rrf_k = self.settings.rrf_k
@@ -144,20 +118,24 @@ class HybridRetriever:
             fused[chunk.chunk_id] = RetrievedChunk(
                 chunk, self.settings.dense_weight / (rrf_k + rank), dense_score=similarity, dense_rank=rank
             )
-        missing = [chunk_id for chunk_id, _ in bm25_hits if chunk_id not in fused]
-        stored = self.index.store.get_chunks(missing)
-        for rank, (chunk_id, score) in enumerate(bm25_hits, start=1):
+        missing = [chunk_id for chunk_id, _ in keyword_hits if chunk_id not in fused]
+        with span("retrieve.fetch"):
+            stored = self.index.store.get_chunks(missing)
+        rank = 0
+        for chunk_id, score in keyword_hits:
             hit = fused.get(chunk_id)
             if hit is None:
-                if chunk_id not in stored:
-                    continue  # deleted between the BM25 build and now
+                if chunk_id not in stored or stored[chunk_id].metadata.get("doc_id") not in allowed:
+                    continue  # deleted since, or of a document not complete (being rewritten)
                 hit = fused[chunk_id] = RetrievedChunk(stored[chunk_id], 0.0)
+            rank += 1
             hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
         ranked = _for_asked_place(query.normalized, sorted(fused.values(), key=lambda hit: hit.score, reverse=True))
         if self.reranker is not None:
-            ranked = self.reranker.rerank(query.normalized, ranked)
+            with span("retrieve.rerank"):
+                ranked = self.reranker.rerank(query.normalized, ranked)
         ranked = ranked[:k]
         for rank, hit in enumerate(ranked, start=1):
             hit.rank = rank
