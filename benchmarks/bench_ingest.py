@@ -49,6 +49,11 @@ try:
 except ImportError:  # the baseline has no tracing
     collect = None
 
+import resource
+def cpu_s():
+    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
 def run(paths, prune):
     if collect is None:
         return index.sync(paths, prune=prune), {}
@@ -56,8 +61,9 @@ def run(paths, prune):
         report = index.sync(paths, prune=prune)
     return report, {k: round(v, 3) for k, v in trace.totals().items()}
 
+cpu0 = cpu_s()
 report, spans = run([Path(sys.argv[2])], True)
-out = {"open_s": opened, "summary": report.summary(), "spans": spans}
+out = {"open_s": opened, "summary": report.summary(), "spans": spans, "cpu_s": cpu_s() - cpu0}
 upload = Path(sys.argv[3])
 t0 = time.perf_counter()
 report, spans = run([upload], False)
@@ -113,6 +119,8 @@ def run_variant(tree: Path, work: Path, corpus: Path, upload: Path) -> dict:
     out["wall_s"] = time.perf_counter() - t0
     summary = out["summary"]
     out["chunks_per_s"] = round(summary["chunks"] / summary["seconds"], 1) if summary["seconds"] else None
+    # CPU seconds of the process and its workers: less sensitive to other load than wall time
+    out["chunks_per_cpu_s"] = round(summary["chunks"] / out["cpu_s"], 1) if out.get("cpu_s") else None
     return out
 
 

@@ -156,6 +156,7 @@ def compare(levels: list[int], engines: list[str], workdir: Path, n_questions: i
     from assistant.retrieve.query import parse_query
 
     qs = [parse_query(q).tokens for q in questions()][:n_questions]
+    workdir.mkdir(parents=True, exist_ok=True)
     qfile = workdir / "query-tokens.json"
     qfile.write_text(json.dumps(qs, ensure_ascii=False), encoding="utf-8")
     result: dict = {"questions": len(qs), "k": K, "levels": {}}

