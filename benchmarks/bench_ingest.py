@@ -7,7 +7,8 @@ into the index just built (what a console upload costs).
 
 Each variant runs in a fresh process of the venv Python with its own tree first on PYTHONPATH (the
 baseline is exported with ``git archive``, the working tree is never touched); the variants alternate
-when ``--rounds`` > 1.  The working tree's run also reports its stage split from tracing spans.
+when ``--rounds`` > 1.  The working tree's run also reports its stage split from tracing spans, and both
+report chunks per CPU-second (the process and its workers), which other load on the machine distorts less.
 """
 
 from __future__ import annotations
