@@ -61,29 +61,39 @@ def targets(run: dict) -> list[str]:
 
 
 def keyword_section(run: dict) -> list[str]:
-    kw = run.get("keyword", {})
-    lines = ["## 1. Keyword engines", ""]
-    if kw.get("reused_from"):
-        lines += [f"Figures from `benchmarks/bench_keyword.py` run separately on this machine ({kw['reused_from']}).", ""]
-    lines += [
+    lines = ["## 1. Keyword engines", "", *keyword_table(run.get("keyword", {}))]
+    for source, kw in run.get("keyword_separate", {}).items():
+        lines += ["", f"The same comparison from a separate `bench_keyword.py --levels 100000,1000000` run on this machine "
+                      f"the same day ({source}; its 100k level ran while the machine was quieter, its 1M level under "
+                      "heavy load from other work):", "", *keyword_table(kw, header=False)]
+    return lines
+
+
+def keyword_table(kw: dict, header: bool = True) -> list[str]:
+    lines = []
+    if header:
+        lines += [
         f"Same pre-tokenised chunks for every engine (synthetic corpus, the app's chunker and jieba tokeniser; "
         f"{kw.get('questions')} questions' tokens, k = {kw.get('k')}). **bm25s** is the app's index before this change: "
         "every change rebuilds it from all chunks (here with every token cached, so no jieba; the app also read every "
         "chunk back from Chroma first). Build and add/delete in a build process and a fresh serving process; "
         "query ms with filters: none / doc_type / region + date range / allowed docs (all but one) / allowed docs (10%). "
-        "RSS: the serving process after its queries (before any write).",
+        "RSS: the serving process after its queries (before any write). An engine that answers slowly is asked fewer "
+        "questions (spread over the list) to bound the run; the n is in the JSON.",
         "",
+    ]
+    lines += [
         "| chunks | engine | build s | add 1 doc s | delete 1 doc s | query p50 / p95 ms (none) | doc_type p95 | region+date p95 "
         "| allowed all-but-1 p95 | allowed 10% p95 | serving RSS MB | disk MB | top-10 overlap with bm25s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    separate = sorted({row["separate_run"] for row in kw.get("levels", {}).values() if row.get("separate_run")})
     for level, row in kw.get("levels", {}).items():
         overlap = row.get("top10_overlap_with_bm25s", {})
-        level_label = f"{int(level):,}" + (" †" if row.get("separate_run") else "")
+        level_label = f"{int(level):,}"
         for engine, e in row.get("engines", {}).items():
-            if "error" in e:
-                lines.append(f"| {level_label} | {engine} | error: {e['error'][-200:]!r} |")
+            if "error" in e or not e:
+                why = e.get("error", "")[-200:] or "the build process was killed (out of memory, see notes)"
+                lines.append(f"| {level_label} | {engine} | failed: {why} |")
                 continue
             q = e.get("query_ms", {})
 
@@ -95,9 +105,6 @@ def keyword_section(run: dict) -> list[str]:
                 f"{fmt(e.get('delete_one_s'), 3)} | {fmt(q.get('none', {}).get('p50'), 2)} / {p95('none')} | {p95('doc_type')} | "
                 f"{p95('region + date range')} | {p95('allowed docs (all but one)')} | {p95('allowed docs (10%)')} | "
                 f"{fmt(e.get('serving_rss_mb'))} | {fmt(e.get('disk_mb'))} | {fmt(overlap.get(engine), 3) if engine != 'bm25s' else '—'} |")
-    if separate:
-        lines += ["", f"† measured by a separate `bench_keyword.py` run on this machine the same day ({', '.join(separate)}), "
-                      "same code and cached records."]
     return lines
 
 
@@ -176,7 +183,7 @@ def render(run: dict, history: str = "") -> str:
         ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("nproc", "ram", "python")) +
         f". Load average {run['noise_start']['loadavg1']} at start, {run.get('noise_end', {}).get('loadavg1')} at end "
         "(shared with other agents' work: see Noise).", "",
-        "## Targets", "", *targets(run), "",
+        "## Targets", "", *targets(run), "", *([run["notes"], ""] if run.get("notes") else []),
         *keyword_section(run), "", *ingest_section(run), "", *level_sections(run), "", *noise_section(run), "",
     ]
     if history:
@@ -204,15 +211,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("json_file")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--keyword-json", help="keyword levels from a separate bench_keyword.py run, added where this "
-                                               "run has none (marked as such)")
+    parser.add_argument("--notes", help="a Markdown file of observations, printed under the targets")
+    parser.add_argument("--keyword-json", help="also show the figures of a separate bench_keyword.py run (marked as such)")
     args = parser.parse_args(argv)
     run = json.loads(Path(args.json_file).read_text(encoding="utf-8"))
+    if args.notes:
+        run["notes"] = Path(args.notes).read_text(encoding="utf-8").strip()
     if args.keyword_json:
-        separate = json.loads(Path(args.keyword_json).read_text(encoding="utf-8"))
-        for level, row in separate.get("levels", {}).items():
-            if level not in run.get("keyword", {}).get("levels", {}):
-                run.setdefault("keyword", {}).setdefault("levels", {})[level] = {**row, "separate_run": args.keyword_json}
+        run["keyword_separate"] = {args.keyword_json: json.loads(Path(args.keyword_json).read_text(encoding="utf-8"))}
     out = Path(args.out)
     out.write_text(render(run, history(out)), encoding="utf-8")
     return 0
