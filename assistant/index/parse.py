@@ -9,6 +9,9 @@ by the embedder, and two workers on two cores embed twice as fast as one process
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 
 from assistant.index.keyword import KeywordChunk
@@ -42,6 +45,18 @@ def prepare_file(source_file: SourceFile, caps: IngestSettings, content_hash: st
 
 
 _worker_embeddings = None  # the embedder of this worker process, loaded by its first file
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool initializer: the worker ends within a second of its ingesting process (a SIGKILLed app or
+    ``ingest`` would otherwise leave workers holding the embedder's memory, waiting forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings | None]) -> PreparedFile | FileReport:

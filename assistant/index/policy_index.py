@@ -29,7 +29,7 @@ import numpy as np
 from assistant.index.embeddings import is_usem3, load_embeddings
 from assistant.index.filters import Filters
 from assistant.index.keyword import KeywordChunk, KeywordIndex, open_keyword_index
-from assistant.index.parse import PreparedFile, prepare_file, prepare_task
+from assistant.index.parse import PreparedFile, exit_with_parent, prepare_file, prepare_task
 from assistant.index.registry import ChromaRegistry, DocumentRegistry, SqliteRegistry
 from assistant.index.store import ChromaStore, make_client, storage_error, storage_problem
 from assistant.ingest.models import FileReport
@@ -391,7 +391,8 @@ class PolicyIndex:
         pool = None
         if options.parse_workers > 0 and len(tasks) >= options.parse_pool_min_files:
             # spawned, not forked: this process runs Chroma's and the embedder's threads
-            pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=exit_with_parent, initargs=(os.getpid(),))
             embedding = self.settings.embedding if self._workers_may_embed else None
             tasks = [(*task, embedding) for task in tasks]
         writer = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")

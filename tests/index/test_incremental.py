@@ -158,3 +158,45 @@ def test_ingest_killed_at_random_points_finishes_on_rerun(tmp_path, make_index, 
     assert_consistent(index)
     assert len(index.registry.documents()) == 40
     assert index.store.count() == 40 * 8
+
+
+@pytest.mark.slow
+def test_ingest_workers_end_with_a_killed_ingest(tmp_path, settings_for):
+    """SIGKILL a real `python -m assistant ingest` while its parse workers run: none of them outlives it."""
+    settings = settings_for(tmp_path)
+    corpus = settings.paths.corpus_dir
+    for n in range(40):
+        body = "\n".join(f"第{k}条 示范市第{n}号文件第{k}条规定,补贴标准为每人{100 * n + k}元。" for k in range(1, 30))
+        (corpus / f"doc{n:02d}.txt").write_text(f"示范市测试文件{n}\n{body}", encoding="utf-8")
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(settings.paths.index_dir),
+           "ASSISTANT_PATHS__CORPUS_DIR": str(corpus)}
+    process = subprocess.Popen([PYTHON, "-m", "assistant", "ingest", str(corpus)], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def workers() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == process.pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if b"multiprocessing" in fh.read():
+                        found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 120
+    while not (running := workers()) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert running, "the ingest never started its workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in running if os.path.exists(f"/proc/{pid}")]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"workers outlived the killed ingest: {left}"
