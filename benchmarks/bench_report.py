@@ -130,8 +130,8 @@ def ingest_section(run: dict) -> list[str]:
 
 def level_sections(run: dict) -> list[str]:
     lines = ["## 3. Upload into a large index, latency, memory", "",
-             "Per level, one worker process builds the index (10k: real embeddings through `sync`; 100k: the app's batch "
-             "write path with random unit vectors), uploads one file through `AssistantService.upload` (embedded for real) "
+             "Per level, one worker process builds the index with `sync` (10k: real embeddings; 100k: random unit vectors "
+             "instead of embeddings, everything else the app's), uploads one file through `AssistantService.upload` (embedded for real) "
              "and asks a question that finds it, then times `retrieve` per mode and the whole extractive `ask`, "
              "interleaved; a fresh process then opens the index and answers 60 questions (its peak RSS is what serving needs).",
              "", "| chunks | vectors | build s | upload s to searchable (found) | hybrid p50 / p95 ms | dense p95 | bm25 p95 "
