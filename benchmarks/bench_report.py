@@ -1,6 +1,8 @@
 """Scale benchmark, reporting part: benchmarks/RESULTS.md from the raw figures bench_retrieval.py measured.
 
     .venv/bin/python benchmarks/bench_report.py benchmarks/RESULTS.json --out benchmarks/RESULTS.md
+
+Notes and a separate keyword run named in the JSON (``notes``, ``keyword_separate_file``) are rendered too.
 """
 
 from __future__ import annotations
@@ -217,6 +219,7 @@ def main(argv=None) -> int:
     run = json.loads(Path(args.json_file).read_text(encoding="utf-8"))
     if args.notes:
         run["notes"] = Path(args.notes).read_text(encoding="utf-8").strip()
+    args.keyword_json = args.keyword_json or run.get("keyword_separate_file")
     if args.keyword_json:
         run["keyword_separate"] = {args.keyword_json: json.loads(Path(args.keyword_json).read_text(encoding="utf-8"))}
     out = Path(args.out)
