@@ -191,19 +191,19 @@ def cmd_eval(args) -> int:
     failures = []
     for path in paths:
         eval_set = load_eval_set(path)
-        # a set with `targets:` is checked against them; one without, against the command-line thresholds;
-        # a `gate: false` set only reports, unless --gate names it
+        # a set with `floors:` (or else `targets:`) is checked against them; one without, against the
+        # command-line thresholds; a `gate: false` set only reports, unless --gate names it
         gated = eval_set.gate or eval_set.name in args.gate
         service = service_for(eval_set, settings, embeddings)
         metrics = retrieval_metrics(service, eval_set)
         report[eval_set.name] = {"retrieval": metrics}
         if not args.json:
             print(format_retrieval_table(eval_set.name, metrics) + "\n")
-        if gated and not eval_set.targets and metrics["hybrid"]["recall@5"] < args.min_recall5:
+        if gated and not eval_set.gated_on and metrics["hybrid"]["recall@5"] < args.min_recall5:
             failures.append(f"{eval_set.name}: hybrid Recall@5 {metrics['hybrid']['recall@5']:.3f} < {args.min_recall5}")
         if args.retrieval_only:
-            if gated and eval_set.targets:
-                failures += target_failures(eval_set.name, eval_set.targets, metrics, None)
+            if gated and eval_set.gated_on:
+                failures += target_failures(eval_set.name, eval_set.gated_on, metrics, None)
             continue
         answers = answer_metrics(service, eval_set, backend=args.backend)
         report[eval_set.name]["answers"] = answers
@@ -213,8 +213,8 @@ def cmd_eval(args) -> int:
             print(format_quality_table(eval_set.name, answers, metrics, eval_set.targets) + "\n")
         if not gated:
             continue
-        if eval_set.targets:
-            failures += target_failures(eval_set.name, eval_set.targets, metrics, answers)
+        if eval_set.gated_on:
+            failures += target_failures(eval_set.name, eval_set.gated_on, metrics, answers)
             continue
         if answers["refusal_recall"] < args.min_refusal_recall:
             failures.append(f"{eval_set.name}: refusal recall {answers['refusal_recall']:.3f} < {args.min_refusal_recall}")

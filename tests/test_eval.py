@@ -12,8 +12,8 @@ from tests.conftest import PYTHON, REPO_ROOT
 @pytest.mark.slow
 def test_eval_meets_the_targets(tmp_path):
     """`python -m assistant eval` exits non-zero below: hybrid Recall@5 0.9, OOS refused 0.9,
-    in-scope refused 0.05, citation validity 0.95, exact figures 0.85 (demo, shifan).  The realdocs set runs
-    and reports against its own targets but does not gate yet (`gate: false`; `--gate realdocs` would)."""
+    in-scope refused 0.05, citation validity 0.95, exact figures 0.85 (demo, shifan), and below the realdocs
+    set's `floors:` (the figures reached, while issue #10's targets, which it reports against, are not all met)."""
     result = subprocess.run([PYTHON, "-m", "assistant", "eval", "--index-dir", str(tmp_path)], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=900)
     print(result.stdout)

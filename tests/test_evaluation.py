@@ -349,3 +349,24 @@ def test_the_cli_gates_a_report_only_set_only_when_asked(tmp_path):
     gated = subprocess.run(base + ["--gate", "tiny"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert gated.returncode == 1
     assert "FAIL tiny: recall@5" in gated.stderr
+
+
+def test_a_set_with_floors_is_gated_on_them_not_on_its_targets(tmp_path):
+    """Targets the set does not meet yet are reported; CI fails only below the floors (regressions)."""
+    import subprocess
+
+    from tests.conftest import PYTHON
+
+    def run(floor: float) -> subprocess.CompletedProcess:
+        spec = tmp_path / "tiny.yaml"
+        spec.write_text(
+            f"corpus: tests/fixtures/shifan\nfloors:\n  recall@5: {floor}\ntargets:\n  recall@5: 1.01\nquestions:\n"
+            "  - id: t-1\n    question: \"见习补贴标准 示范市\"\n    evidence: [\"按每人每月1800元的标准给予见习补贴\"]\n",
+            encoding="utf-8",
+        )
+        command = [PYTHON, "-m", "assistant", "eval", str(spec), "--retrieval-only", "--index-dir", str(tmp_path / "i")]
+        return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+
+    assert run(0.5).returncode == 0  # meets its floor, misses its target: passes
+    below = run(1.01)
+    assert below.returncode == 1 and "FAIL tiny: recall@5" in below.stderr
