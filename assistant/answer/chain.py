@@ -24,6 +24,7 @@ from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
 
 _UNSURE_SCORE = 0.45
+EMPTY_QUESTION = "请输入您要咨询的问题(文字),例如“失业保险金能领多久?”。"
 
 
 class LLMTooSlow(RuntimeError):
@@ -170,11 +171,15 @@ class AnswerChain:
     def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Iterator[dict]:
         history = history or []
         limit = self.retriever.settings.max_question_chars
+        if not question.strip():
+            yield {"type": "final", "answer": Answer(question, question, EMPTY_QUESTION, True, self.backend)}
+            return
         if len(question) > limit:
             text = f"问题太长了(超过 {limit} 字),请精简成一两句话再问;复杂情况可拨打12333咨询。"
             yield {"type": "final", "answer": Answer(question[:limit], question[:limit], text, True, self.backend)}
             return
-        standalone = self.standalone(question, history)
+        # a rewrite merges earlier turns into the question: it is held to the same length as a question
+        standalone = self.standalone(question, history)[:limit]
         yield {"type": "standalone", "text": standalone}
         result = self.retriever.retrieve(standalone, filters=filters)
         coverage = assess(result, self.settings)

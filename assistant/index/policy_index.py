@@ -19,7 +19,7 @@ from typing import Callable
 
 from assistant.index.bm25 import BM25Index
 from assistant.index.embeddings import load_embeddings
-from assistant.index.store import ChromaStore, make_client, storage_error, storage_problem
+from assistant.index.store import ChromaStore, IndexUnavailable, make_client, storage_error, storage_problem
 from assistant.ingest.models import FileReport, IngestError
 from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
 from assistant.settings import Settings
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
 
 Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
+
+
+def _hash_or_none(path: Path) -> str | None:
+    try:
+        return file_hash(path)
+    except OSError:
+        return None
 
 
 @dataclass
@@ -267,35 +274,91 @@ class PolicyIndex:
                 else:
                     self.store.delete_document(doc_id)  # half-deleted, or its file is gone
             for source_file in discover(retry, corpus_dir) + saved:
-                report.files.append(self._ingest_one(source_file, registry))
+                report.files.append(self._ingest_one(source_file, registry, record_failure=True))
             self.refresh()
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_staged(self, staged: list[tuple[Path, Path]], progress: Progress | None = None) -> IngestReport:
+        """Index uploads read from a staging folder: (staged file, its place in the corpus) pairs.
+
+        A file moves to its place only once it has been read and chunked, so a file that cannot be indexed never
+        enters the corpus (no start reads it again); it is recorded as failed, with the reason, for staff."""
+        started = time.perf_counter()
+        report = IngestReport()
+        corpus_dir = Path(self.settings.paths.corpus_dir).resolve()
+        with self._write_lock():
+            registry = self.store.documents()
+            for done, (path, place) in enumerate(staged, start=1):
+                source = Path(os.path.relpath(place.resolve(), corpus_dir)).as_posix()
+                report.files.append(self._ingest_one(SourceFile(path, source), registry, record_failure=True,
+                                                      place=place))
+                if progress:
+                    progress(source, done, len(staged), report.chunks)
+            self.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def failures(self) -> list[dict]:
+        """Files recorded as failed (uploads and files a start found), newest first."""
+        failed = [meta for meta in self.store.documents().values() if meta.get("status") == "failed"]
+        return sorted(failed, key=lambda meta: -float(meta.get("failed_at", 0)))
+
     def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
-        """Registry records not complete, and files under ``paths`` the registry does not know."""
-        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") != "complete"]
+        """Registry records not complete, and files under ``paths`` the registry does not know (or knows as
+        failed with other content: a file replaced since)."""
+        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") not in ("complete", "failed")]
         existing = [path for path in paths if path.exists()]
         corpus_dir = Path(self.settings.paths.corpus_dir)
-        saved = [f for f in discover(existing, corpus_dir) if doc_id_for(f.source) not in registry]
+
+        def known(source_file: SourceFile) -> bool:
+            meta = registry.get(doc_id_for(source_file.source))
+            if meta is None:
+                return False
+            return meta.get("status") != "failed" or meta.get("content_hash") == _hash_or_none(source_file.path)
+
+        saved = [f for f in discover(existing, corpus_dir) if not known(f)]
         return unfinished, saved
 
-    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict]) -> FileReport:
+    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict], record_failure: bool = False,
+                    place: Path | None = None) -> FileReport:
+        """Index one file.  With ``place``, the file is staged: moved there once read, deleted if it cannot be.
+        With ``record_failure``, a file that cannot be indexed is recorded as failed in the registry."""
         source = source_file.source
+        digest = ""
         try:
             digest = file_hash(source_file.path)
             known = registry.get(doc_id_for(source))
             if known and known.get("content_hash") == digest and known.get("status") == "complete":
+                if place is not None:
+                    os.replace(source_file.path, place)
                 return FileReport(source, "unchanged", int(known.get("chunk_count", 0)), title=known.get("title", ""))
             processed = process_file(source_file, self.settings.ingest, digest)
-        except IngestError as exc:
-            status = "skipped" if exc.code == "unsupported_type" else "failed"
-            return FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)
-        except OSError as exc:
-            return FileReport(source, "failed", code="io_error", reason_zh=f"无法读取文件:{exc.strerror}", reason_en=str(exc))
+            if place is not None:
+                place.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source_file.path, place)  # read well: only now is it part of the corpus
+        except (IngestError, OSError) as exc:
+            if isinstance(exc, IngestError):
+                status = "skipped" if exc.code == "unsupported_type" else "failed"
+                failed = FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)
+            else:
+                failed = FileReport(source, "failed", code="io_error", reason_zh=f"无法读取文件:{exc.strerror}",
+                                    reason_en=str(exc))
+            if place is not None:
+                source_file.path.unlink(missing_ok=True)
+            if record_failure:
+                self._record_failure(failed, digest)
+            return failed
         vectors = self.embeddings.embed_documents([c.indexed_text for c in processed.chunks])
         self.store.replace_document(processed.doc, processed.chunks, vectors)
         return FileReport(source, "indexed", len(processed.chunks), title=processed.doc.title)
+
+    def _record_failure(self, failed: FileReport, digest: str) -> None:
+        try:
+            self.store.record_failure(doc_id_for(failed.source), failed.source, digest, failed.code or failed.status,
+                                      failed.reason_zh)
+        except IndexUnavailable as exc:  # the report still says why; the next start will try the file again
+            log.warning("could not record the failure of %s: %s", failed.source, exc)
 
     def _prune(self, paths: list[Path], corpus_dir: Path, present: set[str], registry: dict[str, dict]) -> list[FileReport]:
         """Remove documents whose files were under a synced folder and are gone."""
@@ -310,8 +373,8 @@ class PolicyIndex:
         removed = []
         for doc_id, meta in registry.items():
             source = meta.get("source", "")
-            if source in present or not any(source.startswith(p) for p in prefixes):
-                continue
+            if source in present or not any(source.startswith(p) for p in prefixes) or meta.get("status") == "failed":
+                continue  # a failure record has no file by design: staff remove it in the console
             self.store.delete_document(doc_id)
             removed.append(FileReport(source, "removed", int(meta.get("chunk_count", 0)), title=meta.get("title", "")))
         return removed

@@ -259,6 +259,14 @@ class ChromaStore:
         self._bump_generation()
 
     @_unavailable_as_error
+    def record_failure(self, doc_id: str, source: str, content_hash: str, code: str, reason_zh: str) -> None:
+        """A file that could not be indexed, with the reason: staff see it in the console, and a start does not
+        read the same content again.  It holds no chunks, so nothing changes for questions."""
+        meta = {"doc_id": doc_id, "source": source, "title": Path(source).name, "content_hash": content_hash,
+                "status": "failed", "code": code, "reason": reason_zh, "chunk_count": 0, "failed_at": time.time()}
+        self.registry.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta], documents=[source])
+
+    @_unavailable_as_error
     def delete_document(self, doc_id: str) -> None:
         got = self.registry.get(ids=[doc_id], include=["metadatas"])
         if got["ids"]:
