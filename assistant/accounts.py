@@ -31,12 +31,14 @@ def common_words() -> tuple[str, ...]:
 
 
 def _classes(password: str) -> int:
+    """Kinds of characters used; Chinese characters count twice (thousands of them, not 26 or 10)."""
+    chinese = any("\u2e80" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in password)
     return sum((
-        any(c.islower() for c in password),
-        any(c.isupper() for c in password),
+        any(c.islower() and c.isascii() for c in password),
+        any(c.isupper() and c.isascii() for c in password),
         any(c.isdigit() for c in password),
-        any(not c.isalnum() or not c.isascii() for c in password),  # punctuation, CJK …
-    ))
+        any(c.isascii() and not c.isalnum() for c in password),
+    )) + 2 * chinese
 
 
 def password_problem(password: str, user: str, min_length: int) -> str | None:

@@ -226,7 +226,7 @@ class AnswerChain:
             refusal = self._refusal(question, standalone, coverage)
             yield {"type": "final", "answer": Answer(question, standalone, refusal, True, backend, [], notice, coverage)}
             return
-        checked = check_answer(text, source_texts)
+        checked = check_answer(text, source_texts, from_model=False)
         yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, backend, hits, notice,
                                                   coverage, checked.dropped)}
 

@@ -15,7 +15,9 @@ from assistant.ingest.clean import _matches, split_sentences, squash
 from assistant.retrieve.threshold import FIGURE
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
-_MARKER_VARIANTS = re.compile(r"[\[【(\(](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】)\)]")
+# a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
+# number items and clauses, and quoting one must not turn it into a citation of source 3
+_MARKER_VARIANTS = re.compile(r"[\[【](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】]")
 _CONTACT = re.compile(r"(?<!\d)(?!12333)(1[3-9]\d{9}|\d{3,4}-\d{7,8}|[A-Za-z][A-Za-z0-9_-]{5,19}(?=\s*(?:微信|vx|VX)))")
 
 
@@ -33,8 +35,7 @@ def normalize_markers(text: str, n_sources: int) -> str:
         numbers = re.findall(r"\d{1,2}", match.group(1))
         return "".join(f"[{n}]" for n in numbers if 1 <= int(n) <= n_sources)
 
-    # only rewrite bracketed numbers that look like citations (not `(1)` list items at line start)
-    text = re.sub(r"(?<!^)(?<!\n)" + _MARKER_VARIANTS.pattern, unify, text)
+    text = _MARKER_VARIANTS.sub(unify, text)
     return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
 
 
@@ -42,9 +43,12 @@ def cited_numbers(text: str) -> list[int]:
     return sorted({int(n) for n in MARKER.findall(text)})
 
 
-def check_answer(text: str, source_texts: list[str]) -> Checked:
-    """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based)."""
-    text = normalize_markers(text, len(source_texts))
+def check_answer(text: str, source_texts: list[str], from_model: bool = True) -> Checked:
+    """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based).
+
+    A model's other ways of citing (``【1】``, ``[1,2]``) are unified; an extractive answer (``from_model=False``)
+    carries only its own ``[n]``, and what it quotes stays as the document wrote it."""
+    text = normalize_markers(text, len(source_texts)) if from_model else text
     squashed_sources = [squash(s) for s in source_texts]
     kept_lines, dropped = [], []
     for line in text.split("\n"):

@@ -36,3 +36,13 @@ def test_a_figure_its_source_does_not_contain_is_dropped():
 def test_citation_validity_counts_sentences_contained_in_their_source():
     answer = "• 第十三条 见习单位按每人每月1800元的标准申领见习补贴[1]。\n• 个人创业担保贷款最高额度为50万元[2]。"
     assert citation_validity(answer, SOURCES) == (1, 2)
+
+
+def test_a_documents_own_numbering_is_never_a_citation():
+    """'(3)' or '(3)' in a quoted source is the document's item number, not a pointer to source 3."""
+    sources = ["第五条 有下列情形之一的,可以申请补贴:(3)离校两年内未就业的;(4)登记失业的。", "其他", "第三份"]
+    quoted = "• 第五条 有下列情形之一的,可以申请补贴:(3)离校两年内未就业的[1];"
+    assert check_answer(quoted, sources, from_model=False).text == quoted
+    assert check_answer(quoted, sources, from_model=False).cited == [1]
+    assert normalize_markers("见(3)和(2)项[1]。", 3) == "见(3)和(2)项[1]。"  # a model quoting them too
+    assert check_answer("【3】第三份[2]。", sources, from_model=False).text == "【3】第三份[2]。"
