@@ -144,16 +144,10 @@ class AssistantService:
         if not background:
             return self._resume(corpus)
         self._indexing = {"state": "running"}
-
-        def finish() -> None:
-            report = self._resume(corpus)
-            if report is not None and done is not None:
-                done(report)
-
-        threading.Thread(target=finish, name="resume-indexing", daemon=True).start()
+        threading.Thread(target=self._resume, args=(corpus, done), name="resume-indexing", daemon=True).start()
         return None
 
-    def _resume(self, corpus: Path) -> IngestReport | None:
+    def _resume(self, corpus: Path, done: Callable[[IngestReport], None] | None = None) -> IngestReport | None:
         self._indexing = {"state": "running"}
         try:
             with self._ingest_lock:
@@ -166,6 +160,8 @@ class AssistantService:
             log.exception("finishing interrupted indexing failed")
             self._indexing = {"state": "failed", "reason": type(exc).__name__}
             return None
+        if done is not None:
+            done(report)  # before the state says done: whoever waits for it finds the report told
         self._indexing = {"state": "done", **report.summary()}
         return report
 

@@ -130,7 +130,8 @@ class SecuritySettings(BaseModel):
     history_max_turns: int = Field(12, ge=0, description="latest history messages kept")
     history_max_turn_chars: int = Field(1000, ge=1, description="characters kept of each history message")
     history_max_chars: int = Field(6000, ge=1, description="characters of history kept in all")
-    max_body_kb: int = Field(256, ge=1, description="largest request body on every route but console uploads")
+    max_body_kb: int = Field(1024, ge=1, description="largest request body on every route but console uploads "
+                                                   "(the chat page sends its whole conversation with each question)")
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="browser origins besides the address a request was made to: the public https://… address when "

@@ -429,22 +429,19 @@ class ConsoleGuard:
             minutes = max(1, -(-wait // 60))
             await _json(429, LOGIN_THROTTLED.format(minutes=minutes), {"retry-after": str(wait)})(scope, receive, send)
             return
-        status: dict = {}
-
-        async def capture(message: Message) -> None:
+        async def settle(message: Message) -> None:
+            """Count and audit the outcome before the client hears it."""
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
                 if message["status"] == 200:
                     self._start_session(message, scope, account, client)
+                    throttle.succeeded(account)
+                    audit.record("login", actor=account, client=client)
+                elif message["status"] in (400, 401):
+                    locked = throttle.failed(client, account)
+                    audit.record("login", actor=account, client=client, outcome="locked" if locked else "failed")
             await send(message)
 
-        await self.app(scope, replay(body, receive), capture)
-        if status.get("code") == 200:
-            throttle.succeeded(account)
-            audit.record("login", actor=account, client=client)
-        elif status.get("code") in (400, 401):
-            locked = throttle.failed(client, account)
-            audit.record("login", actor=account, client=client, outcome="locked" if locked else "failed")
+        await self.app(scope, replay(body, receive), settle)
 
     def _start_session(self, start: Message, scope: Scope, user: str, client: str) -> None:
         """Register the token Gradio issued and rewrite its cookies; add the CSRF cookie."""

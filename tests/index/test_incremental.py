@@ -49,12 +49,13 @@ def _chunk_docs(index: PolicyIndex) -> dict[str, int]:
 
 
 def assert_consistent(index: PolicyIndex) -> None:
-    """Every chunk belongs to a complete document, counts agree, and BM25 holds exactly Chroma's chunks."""
+    """Every chunk belongs to a complete document, counts agree, and BM25 holds exactly Chroma's chunks (a record
+    of a file that failed holds none)."""
     documents = index.store.documents()
     chunk_docs = _chunk_docs(index)
     assert set(chunk_docs) <= set(documents), "orphan chunks"
     for doc_id, meta in documents.items():
-        assert meta["status"] == "complete", meta
+        assert meta["status"] in ("complete", "failed"), meta
         assert chunk_docs.get(doc_id, 0) == meta["chunk_count"], (meta["source"], chunk_docs.get(doc_id))
     chroma_ids = {chunk.chunk_id for chunk in index.store.iter_chunks()}
     assert set(index.bm25.ids) == chroma_ids and len(index.bm25.ids) == len(chroma_ids)
