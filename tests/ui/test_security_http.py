@@ -135,24 +135,31 @@ def test_logout_is_a_post_with_the_token_and_ends_the_session(served_app):
 
 
 def _long_history(turns: int = 300, chars: int = 110) -> str:
+    """Follow-up after follow-up ("那么…"): the old rule-based rewrite merged every one into the next, so its
+    work grew with the square of the history."""
     body = "示范市高校毕业生见习补贴怎么申请需要什么材料" * (chars // 22 + 1)
-    return json.dumps([{"role": "user" if i % 2 == 0 else "assistant", "content": f"{i}:{body[:chars]}"}
-                       for i in range(turns)], ensure_ascii=False)
+    return json.dumps([{"role": "user", "content": f"那么{i}" + body[:chars]} for i in range(turns)],
+                      ensure_ascii=False)
 
 
 def test_a_history_of_hundreds_of_long_turns_is_answered_in_under_a_second(served_app):
-    """The review's 212 KB history cost 54 s of CPU: the service now reads its last turns only."""
+    """The review's 212 KB history cost 54 s (11 s of CPU here, benchmarks/HOSTILE.md): the service now reads
+    its last turns only and the rewritten question is capped.  On a loaded machine the bound is twice what the
+    same follow-up costs without any history, if that is more than a second."""
     history = _long_history()
     request = json.dumps({"data": ["那退役军人呢?", history, "", ""]})  # as gradio_client sends it
     assert 200_000 < len(request) < 230_000  # the review's 212 KB, under the body limit: the answering path
     with closing(_client(served_app.url + "/")) as client:
         client.predict(QUESTION, "[]", "", "", api_name="/ask")  # warm: the first question loads what it needs
         started = time.perf_counter()
+        client.predict("那退役军人呢?", json.dumps([{"role": "user", "content": QUESTION}]), "", "", api_name="/ask")
+        plain = time.perf_counter() - started
+        started = time.perf_counter()
         answer = client.predict("那退役军人呢?", history, "", "", api_name="/ask")
         seconds = time.perf_counter() - started
     assert answer["answer"] and len(answer["standalone_question"]) <= 500
-    print(f"follow-up with a {len(request) / 1024:.0f} KB request (300 turns): {seconds:.2f} s")
-    assert seconds < 1.0, seconds
+    print(f"follow-up with a {len(request) / 1024:.0f} KB history: {seconds:.2f} s (with one turn: {plain:.2f} s)")
+    assert seconds < max(1.0, 2 * plain), (seconds, plain)
 
 
 def test_a_malformed_history_gets_a_chinese_error_without_internals(served_app):
