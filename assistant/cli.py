@@ -303,10 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a stack trace
+        from assistant.client_input import BadInput
         from assistant.index.embeddings import EmbeddingModelError
         from assistant.index.store import IndexMismatchError, IndexUnavailable
 
         if isinstance(exc, (IndexMismatchError, IndexUnavailable, EmbeddingModelError)):
             print(f"错误 / error: {exc}", file=sys.stderr)
             return 3
+        if isinstance(exc, BadInput):  # a question or history line that is not text
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            return 2
         raise

@@ -8,12 +8,13 @@ variables such as ``ASSISTANT_EMBEDDING__MODEL=BAAI/bge-small-zh-v1.5``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -150,6 +151,16 @@ class SecuritySettings(BaseModel):
     session_max_minutes: float = Field(480.0, gt=0, description="a console login lasts at most this long")
     session_idle_minutes: float = Field(30.0, gt=0, description="a console login unused this long ends")
     audit_log: Path | None = Field(None, description="staff actions, one JSON line each; default <index_dir>/audit.log")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: “{proxy}” is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return [p.strip() for p in proxies]
 
 
 class Settings(BaseSettings):

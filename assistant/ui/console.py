@@ -16,6 +16,7 @@ import gradio as gr
 from assistant.index.store import IndexUnavailable
 from assistant.ingest.metadata import DOC_TYPE_LABELS
 from assistant.service import AssistantService
+from assistant.ui import render
 from assistant.ui.ratelimit import client_key
 
 STATUS_ZH = {"indexed": "已入库", "unchanged": "未变化,跳过", "failed": "失败", "skipped": "已跳过", "removed": "已移除"}
@@ -60,16 +61,19 @@ def _remove_gradio_copies(paths: list[str]) -> None:
 
 
 def _result_lines(report, refused: list[str]) -> str:
-    lines = [f"- ❌ {message}" for message in refused]
+    """The upload result as Markdown; file names, reasons and notes are text (a name can hold Markdown)."""
+    text = render.escape_markdown
+    lines = [f"- ❌ {text(message)}" for message in refused]
     for f in report.files:
+        source = text(f.source)
         if f.status == "indexed":
-            lines.append(f"- ✅ {f.source}:已入库({f.chunks} 个片段)" + (f";{f.note_zh}" if f.note_zh else ""))
+            lines.append(f"- ✅ {source}:已入库({f.chunks} 个片段)" + (f";{text(f.note_zh)}" if f.note_zh else ""))
         elif f.status == "unchanged":
-            lines.append(f"- ⏭️ {f.source}:未变化,跳过")
+            lines.append(f"- ⏭️ {source}:未变化,跳过")
         elif f.status == "removed":
-            lines.append(f"- 🗑️ {f.source}:文件已不在,已从索引移除")
+            lines.append(f"- 🗑️ {source}:文件已不在,已从索引移除")
         else:
-            lines.append(f"- ❌ {f.source}:{STATUS_ZH.get(f.status, f.status)}({f.reason_zh})"
+            lines.append(f"- ❌ {source}:{STATUS_ZH.get(f.status, f.status)}({text(f.reason_zh)})"
                          + (";已记入“上传失败的文件”" if f.status == "failed" else ""))
     return "\n".join(lines) or "没有文件。"
 

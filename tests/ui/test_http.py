@@ -73,7 +73,7 @@ def test_console_upload_over_the_size_cap_is_stopped_at_the_door(served_app):
 
     cap = int(UISettings().max_upload_mb * 2**20)  # the served app runs with the default
     admin = served_app.url + "/admin"
-    with console_login(served_app.url, served_app.password) as http:
+    with closing(console_login(served_app.url, served_app.password)) as http:
         small = {"files": ("示范市.txt", "示范市测试".encode(), "text/plain")}
         assert http.post(f"{admin}/gradio_api/upload", files=small).status_code == 200
         big = {"files": ("big.txt", b"a" * (cap + 1024), "text/plain")}
