@@ -19,14 +19,16 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def print_indexing(report) -> None:
+def print_indexing(report, recorded: bool = False) -> None:
+    """What start-up indexing did; ``recorded``: failures were recorded for the console (uploads)."""
     summary = report.summary()
     if summary["indexed"]:
         print(f"已索引语料目录中的新文件 {summary['indexed']} 份、{summary['chunks']} 个片段({summary['seconds']} 秒)",
               flush=True)
+    note = "(已记录,可在知识库管理“上传失败的文件”中查看并移除)" if recorded else ""
     for f in report.files:
         if f.status == "failed":
-            print(f"  ❌ {f.source}:{f.reason_zh}(已记录,可在知识库管理中查看并移除)", flush=True)
+            print(f"  ❌ {f.source}:{f.reason_zh}{note}", flush=True)
 
 
 def main() -> None:
@@ -51,7 +53,7 @@ def main() -> None:
 
     try:
         service = AssistantService()
-        report = service.ensure_index(background=True, done=print_indexing)
+        report = service.ensure_index(background=True, done=lambda r: print_indexing(r, recorded=True))
         if report is not None:
             print_indexing(report)
         else:

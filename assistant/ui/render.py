@@ -15,7 +15,8 @@ HOTLINE = "📞 如需人工咨询,请拨打人社服务热线 **12333**"
 # Markdown and HTML syntax in text that came from a document, a model or a user, as character references:
 # CommonMark never reads a reference as syntax, so the text shows as typed and nothing in it becomes a tag,
 # a link, an image or emphasis.  Our own citation markers [n] stay as they are (see escape_markdown).
-_AS_REFERENCE = {c: f"&#{ord(c)};" for c in "&<>[]\\`*_~#"}
+# ("_" is left as typed: file names are full of it, and it is not live)
+_AS_REFERENCE = {c: f"&#{ord(c)};" for c in "&<>[]\\`*~#"}
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")  # GFM links bare URLs, www. and e-mails
 _CITATION = re.compile(r"&#91;(\d{1,2})&#93;")
 _AFTER_CITATION = re.compile(r"(\[\d{1,2}\])([(:])")

@@ -150,7 +150,9 @@ class SecurityHeaders:
                 if origin not in self.allowed_origins:
                     for name in ("access-control-allow-origin", "access-control-allow-credentials"):
                         del headers[name]
-                if headers.get("content-type", "").startswith("text/html") and "content-encoding" not in headers:
+                if "content-disposition" in headers:  # a file handed out (an uploaded HTML document): never run
+                    headers["content-security-policy"] += "; sandbox"
+                elif headers.get("content-type", "").startswith("text/html") and "content-encoding" not in headers:
                     start, html_parts = message, []  # held until the page is complete
                     return
                 await send(message)

@@ -20,7 +20,7 @@ HOSTILE = [
     "<https://evil.example/auto>",
     "[1](https://evil.example/cite) [2]: https://evil.example/ref",
     "[领取][r]\n\n[r]: https://evil.example/ref",
-    "**加粗** _强调_ `代码` ~~删除~~\n# 标题",
+    "**加粗** `代码` ~~删除~~\n# 标题",
     "<script>alert(1)</script><svg onload=alert(1)>",
     "&lt;form&gt; 已转义的实体",
 ]

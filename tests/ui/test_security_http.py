@@ -78,6 +78,22 @@ def test_every_response_forbids_framing_and_sets_a_restrictive_csp(served_app, p
         assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts)
 
 
+def test_a_document_handed_out_is_never_a_page_of_the_app(hardened_app, tmp_path):
+    """An uploaded HTML notice opened through its 打开/下载原文 link is an attachment in a sandbox, its scripts
+    untouched (never given the page nonce)."""
+    page = tmp_path / "示范市网页通知.html"
+    page.write_text("<html><head><title>示范市网页通知</title></head><body><script>alert(1)</script>"
+                    "<p>【虚构测试材料】示范市网页通知:示范市白鹤计划补贴每人每月2222元。</p></body></html>", encoding="utf-8")
+    with closing(console_client(hardened_app.console_url, STAFF_PASSWORD, user=STAFF_USER)) as staff:
+        assert "已入库" in staff.predict([handle_file(str(page))], api_name="/upload")[0]
+        doc_id = doc_id_for(f"uploads/{page.name}")
+        response = httpx.get(f"{hardened_app.url}/documents/{doc_id}", timeout=10)
+        staff.predict(doc_id, api_name="/delete")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    assert response.headers["content-security-policy"].endswith("; sandbox")
+    assert "<script>alert(1)</script>" in response.text  # byte for byte, no nonce added
+
+
 def test_console_cookies_are_strict_on_the_console_path(served_app):
     with httpx.Client(timeout=30) as http:
         login = http.post(f"{served_app.url}/admin/login", data={"username": "admin", "password": served_app.password})
