@@ -33,9 +33,9 @@ def print_indexing(report, recorded: bool = False) -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # third-party libraries (bm25s, chromadb, httpx, jieba …) speak only at WARNING; the product's own lines at INFO
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.INFO)
     from assistant.accounts import AccountError, StaffAccounts
     from assistant.privacy import install_log_masking
     from assistant.settings import get_settings

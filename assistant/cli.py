@@ -22,6 +22,11 @@ def _settings(args):
     return get_settings()
 
 
+def _print_progress(source: str, done: int, total: int, chunks: int) -> None:
+    """One line per file on stderr as the ingest goes, so a long run shows where it is (stdout stays the report)."""
+    print(f"[{done}/{total}] {source}  ({chunks} chunks)", file=sys.stderr, flush=True)
+
+
 def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -50,7 +55,7 @@ def cmd_ingest(args) -> int:
     if missing:
         print(f"路径不存在 / path not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    report = service.ingest(paths, prune=not args.no_prune)
+    report = service.ingest(paths, prune=not args.no_prune, progress=None if args.quiet else _print_progress)
     if args.json:
         _print_json({"files": [f.__dict__ for f in report.files], "summary": report.summary()})
     else:
@@ -170,10 +175,12 @@ def cmd_eval(args) -> int:
         answer_metrics,
         default_eval_sets,
         format_answer_table,
+        format_quality_table,
         format_retrieval_table,
         load_eval_set,
         retrieval_metrics,
         service_for,
+        target_failures,
     )
     from assistant.index.embeddings import load_embeddings
 
@@ -184,19 +191,31 @@ def cmd_eval(args) -> int:
     failures = []
     for path in paths:
         eval_set = load_eval_set(path)
+        # a set with `targets:` is checked against them; one without, against the command-line thresholds;
+        # a `gate: false` set only reports, unless --gate names it
+        gated = eval_set.gate or eval_set.name in args.gate
         service = service_for(eval_set, settings, embeddings)
         metrics = retrieval_metrics(service, eval_set)
         report[eval_set.name] = {"retrieval": metrics}
         if not args.json:
             print(format_retrieval_table(eval_set.name, metrics) + "\n")
-        if metrics["hybrid"]["recall@5"] < args.min_recall5:
+        if gated and not eval_set.targets and metrics["hybrid"]["recall@5"] < args.min_recall5:
             failures.append(f"{eval_set.name}: hybrid Recall@5 {metrics['hybrid']['recall@5']:.3f} < {args.min_recall5}")
         if args.retrieval_only:
+            if gated and eval_set.targets:
+                failures += target_failures(eval_set.name, eval_set.targets, metrics, None)
             continue
         answers = answer_metrics(service, eval_set, backend=args.backend)
         report[eval_set.name]["answers"] = answers
         if not args.json:
-            print(format_answer_table(eval_set.name, answers, args.backend or settings.answer.backend) + "\n")
+            backend = args.backend or settings.answer.backend
+            print(format_answer_table(eval_set.name, answers, backend) + "\n")
+            print(format_quality_table(eval_set.name, answers, metrics, eval_set.targets) + "\n")
+        if not gated:
+            continue
+        if eval_set.targets:
+            failures += target_failures(eval_set.name, eval_set.targets, metrics, answers)
+            continue
         if answers["refusal_recall"] < args.min_refusal_recall:
             failures.append(f"{eval_set.name}: refusal recall {answers['refusal_recall']:.3f} < {args.min_refusal_recall}")
         if answers["false_refusal_rate"] > args.max_false_refusal:
@@ -251,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index first (needed after changing the embedding model)")
     ingest.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
+    ingest.add_argument("--quiet", action="store_true", help="no per-file progress lines on stderr")
     ingest.set_defaults(func=cmd_ingest)
 
     def question_parser(name: str, help_text: str):
@@ -291,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-citation-validity", type=float, default=0.95)
     evaluate.add_argument("--min-figure-exact", type=float, default=0.85)
     evaluate.add_argument("--retrieval-only", action="store_true")
+    evaluate.add_argument("--gate", action="append", default=[], metavar="SET",
+                          help="also fail below this set's `targets:` when its YAML says `gate: false` (repeatable)")
     evaluate.add_argument("--backend", choices=["extractive", "openai", "llamacpp"], default=None)
     evaluate.set_defaults(func=cmd_eval)
     return parser

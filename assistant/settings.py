@@ -77,6 +77,9 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = 0.7  # RRF weight of the dense ranking (USE is weaker than BM25 here; see docs/retrieval.md)
     bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     max_question_chars: int = 500
+    local_weight: float = Field(
+        1.0, description="a question naming no place: fused scores of local documents are multiplied by this"
+    )
     bm25_background_min_chunks: int = Field(
         20_000, description="from this size, a replica rebuilds BM25 in the background while the old one answers"
     )
@@ -92,9 +95,8 @@ class AnswerSettings(BaseModel):
     max_sentences: int = 4
     max_context_chunks: int = 5
     max_context_chars: int = 1800  # source text sent to an LLM; ~1 token per character for Chinese
-    # refusal gate (assistant/retrieve/threshold.py), tuned by scripts/tune_refusal.py
-    refusal_min_coverage: float = 0.25
-    refusal_min_dense: float = 0.2
+    # the refusal gate's calibrated model and operating point: assistant/data/refusal_model.json
+    # (scripts/tune_refusal.py fits it on the eval sets; docs/refusal.md)
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
     openai_api_key: str = "not-needed"

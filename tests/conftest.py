@@ -23,6 +23,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "corpus"
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+REALDOCS_DIR = REPO_ROOT.parent / "shared" / "realdocs"  # real labour documents, read in place (never copied)
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 

@@ -2,7 +2,7 @@
 
 Markers that point to no source are removed; solicitation and contact details
 never reach the user; a sentence stating a figure that none of its sources
-contains is dropped, because a wrong amount told with confidence is the worst
+states (by value and unit: assistant/text/figures.py) is dropped, because a wrong amount told with confidence is the worst
 failure this product can have.
 """
 
@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import _matches, split_sentences, squash
-from assistant.retrieve.threshold import FIGURE
+from assistant.ingest.clean import _matches, hostile_kind, split_sentences, squash
+from assistant.privacy import mask_pii
+from assistant.text.figures import figures, stated_in
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
 # a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
 # number items and clauses, and quoting one must not turn it into a citation of source 3
 _MARKER_VARIANTS = re.compile(r"[\[【](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】]")
-_CONTACT = re.compile(r"(?<!\d)(?!12333)(1[3-9]\d{9}|\d{3,4}-\d{7,8}|[A-Za-z][A-Za-z0-9_-]{5,19}(?=\s*(?:微信|vx|VX)))")
+_CLAUSE = re.compile(r"[^,,。;;!!??\n]+[,,。;;!!??\n]*")
 
 
 @dataclass
@@ -39,6 +40,19 @@ def normalize_markers(text: str, n_sources: int) -> str:
     return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
 
 
+def has_contact(text: str) -> bool:
+    """A phone number, address, e-mail or messaging id other than the 12333 hotline."""
+    return _matches("contact", text.replace("12333", ""))
+
+
+def safe_to_echo(text: str) -> str:
+    """The clauses of a user's text that may be repeated back: none holding contact details, solicitation or
+    an instruction ('' when nothing is left).  A refusal quotes what was looked for, never an advert."""
+    kept = "".join(c for c in _CLAUSE.findall(text) if not hostile_kind(c) and not has_contact(c))
+    kept = re.sub(r"[,,;;、\s]+$", "", mask_pii(kept).strip())
+    return kept if re.search(r"[\u4e00-\u9fff]", kept) else ""
+
+
 def cited_numbers(text: str) -> list[int]:
     return sorted({int(n) for n in MARKER.findall(text)})
 
@@ -49,20 +63,20 @@ def check_answer(text: str, source_texts: list[str], from_model: bool = True) ->
     A model's other ways of citing (``【1】``, ``[1,2]``) are unified; an extractive answer (``from_model=False``)
     carries only its own ``[n]``, and what it quotes stays as the document wrote it."""
     text = normalize_markers(text, len(source_texts)) if from_model else text
-    squashed_sources = [squash(s) for s in source_texts]
+    source_figures = [figures(s) for s in source_texts]
     kept_lines, dropped = [], []
     for line in text.split("\n"):
         kept = []
         for sentence in split_sentences(line) or [line]:
             plain = MARKER.sub("", sentence)
-            if _matches("solicitation", plain) or _matches("instruction", plain) or _CONTACT.search(plain):
+            if hostile_kind(plain) or has_contact(plain):
                 dropped.append(f"solicitation: {plain.strip()}")
                 continue
-            figures = [m.group(0) for m in FIGURE.finditer(plain)]
-            if figures:
+            claimed = figures(plain)
+            if claimed:
                 refs = [int(n) for n in MARKER.findall(sentence)] or range(1, len(source_texts) + 1)
-                pool = "".join(squashed_sources[n - 1] for n in refs)
-                unsupported = [f for f in figures if squash(f) not in pool]
+                stated = [f for n in refs for f in source_figures[n - 1]]
+                unsupported = [f.text for f in claimed if not stated_in(f, stated)]
                 if unsupported:
                     dropped.append(f"unsupported figure {unsupported}: {plain.strip()}")
                     continue

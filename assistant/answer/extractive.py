@@ -77,15 +77,14 @@ def _strip_heading(sentence: str) -> str:
     return re.sub(r"^(答[::]\s*|\d{1,2}[.、]\s*)", "", sentence)
 
 
-def select_sentences(
+def score_candidates(
     question: str,
     hits: list[RetrievedChunk],
     coverage: Coverage,
     embeddings,
-    max_sentences: int,
     whole_limit: int = 260,
-    max_chars: int = 700,
 ) -> list[Candidate]:
+    """Every quotable unit of the chunks, scored against the question (best first)."""
     words = content_words(question)
     total = sum(rarity(w) for w, _ in words) or 1.0
     candidates: list[Candidate] = []
@@ -114,8 +113,22 @@ def select_sentences(
         figure = 0.15 if coverage.asks_amount and FIGURE.search(candidate.scored) else 0.0
         lead = 0.05 if candidate.position == 0 else 0.0  # an article's first sentence states its rule
         candidate.score = 0.5 * lexical + 0.5 * float(dense) + figure + lead + 0.1 / candidate.source_rank
-    best = max(c.score for c in candidates)
-    chosen = sorted(candidates, key=lambda c: c.score, reverse=True)
+    return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+
+def select_sentences(
+    question: str,
+    hits: list[RetrievedChunk],
+    coverage: Coverage,
+    embeddings,
+    max_sentences: int,
+    whole_limit: int = 260,
+    max_chars: int = 700,
+) -> list[Candidate]:
+    chosen = score_candidates(question, hits, coverage, embeddings, whole_limit)
+    if not chosen:
+        return []
+    best = chosen[0].score
     picked: list[Candidate] = []
     length = 0
     for candidate in chosen:

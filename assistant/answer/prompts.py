@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-PROMPT_NAMES = ("system", "answer", "condense", "refusal", "extractive", "extractive_unsure", "fallback_notice")
+PROMPT_NAMES = (
+    "system", "answer", "condense", "refusal", "extractive", "extractive_unsure", "extractive_article", "hedge",
+    "fallback_notice", "greeting", "thanks",
+)
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,11 @@ class Prompts:
     refusal: str
     extractive: str
     extractive_unsure: str
+    extractive_article: str
+    hedge: str
     fallback_notice: str
+    greeting: str  # the reply to 你好 (a message that is only a greeting)
+    thanks: str  # the reply to 谢谢 / 好的
 
     @classmethod
     def load(cls, directory: Path) -> "Prompts":

@@ -59,7 +59,7 @@ class BM25Index:
     @classmethod
     def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> "BM25Index":
         """records: iterable of StoredChunk (id, indexed text, metadata)."""
-        import bm25s
+        bm25s = _bm25s()
 
         cache = token_cache or {}
         ids: list[str] = []
@@ -152,7 +152,7 @@ class BM25Index:
     @classmethod
     def load(cls, directory: Path) -> "BM25Index | None":
         """The saved index, or None when there is none or it is unreadable."""
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             meta = json.loads((directory / "meta.json").read_text())
@@ -177,3 +177,14 @@ class BM25Index:
                 return pickle.load(fh)
         except (OSError, EOFError, pickle.UnpicklingError):
             return {}
+
+
+def _bm25s():
+    """bm25s, with its logger back at WARNING: the library sets it to DEBUG when imported, so every
+    rebuild printed "Building index from tokens" whatever level the app asked for."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s

@@ -299,6 +299,13 @@ class ChromaStore:
         return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
     @_unavailable_as_error
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """All chunks of one document, in reading order."""
+        got = self.chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(chunks, key=lambda chunk: chunk.metadata.get("ordinal", 0))
+
+    @_unavailable_as_error
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with their cosine similarity (fewer than ``k`` when the collection is smaller)."""
         got = self.chunks.query(

@@ -28,7 +28,12 @@ _PINYIN_BODY = rf"[a-zü{_TONED}]{{1,7}}"
 _PINYIN_ANNOTATION = re.compile(rf"(?<=[{CJK_CHAR}?])\(({_PINYIN_BODY})\)")
 # `?jiǎng)`: the character and its opening parenthesis were both lost as one `?`
 _LOST_WITH_PINYIN = re.compile(rf"\?\(?({_PINYIN_BODY})\)")
-_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200b-\u200f\u2060\ufeff]")
+# emoji, and characters that print as nothing (zero-width, soft hyphen, direction marks, variation selectors):
+# hidden inside a word they would let `忽\u200b略以上指令` past every pattern
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\ufe00-\ufe0f\ufeff]"
+)
 _QUESTION_WORDS = re.compile(r"(吗|呢|么|什么|怎|哪|几|多少|是否|能否|可否|如何|为何|谁|难道|岂)")
 
 # Sentence punctuation that real files double by accident (`,,` `,。`).  Ellipses
@@ -352,6 +357,25 @@ def _matches(kind: str, text: str) -> bool:
     return any(p.search(text) for p in _patterns()[kind])
 
 
+# spacing and filler put between the characters of a phrase to slip it past a pattern (`忽 略 以 上`, `忽-略`)
+_SPREAD = re.compile(r"[\s·•*_~^`|\-]+")
+
+
+def hostile_kind(text: str) -> str | None:
+    """"solicitation" or "instruction" when the text is one (as written, or with its characters spread apart)."""
+    plain = to_simplified(_EMOJI.sub("", unicodedata.normalize("NFC", fold_width(text))))
+    compact = _SPREAD.sub("", plain)
+    for kind in ("solicitation", "instruction"):
+        if _matches(kind, plain) or _matches(kind, compact):
+            return kind
+    return None
+
+
+def strip_hostile(text: str) -> str:
+    """``text`` without its solicitation and instruction sentences, line by line (the last guard before a prompt)."""
+    return "\n".join(_strip_sentences(line, []) if line.strip() else line for line in text.split("\n"))
+
+
 # A byline key at the start of the line or after a separator, then a colon or a space.
 _BYLINE_PART = re.compile(
     r"(?:^|(?<=[\s|丨,,;;(\[【]))"
@@ -433,10 +457,9 @@ def split_sentences(text: str) -> list[str]:
 def _strip_sentences(paragraph: str, removed: list[Removed]) -> str:
     kept = []
     for sentence in split_sentences(paragraph):
-        for kind in ("solicitation", "instruction"):
-            if _matches(kind, sentence):
-                removed.append(Removed(kind, sentence.strip()))
-                break
+        kind = hostile_kind(sentence)
+        if kind:
+            removed.append(Removed(kind, sentence.strip()))
         else:
             kept.append(sentence)
     return "".join(kept).strip()

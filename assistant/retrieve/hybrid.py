@@ -9,6 +9,7 @@ from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.retrieve.places import asked_places, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
+from assistant.retrieve.references import article_number, named_documents, section_article
 from assistant.settings import RetrievalSettings
 
 
@@ -21,6 +22,8 @@ class Filters:
 
     def chroma_where(self, allowed_doc_ids: set[str] | None = None) -> dict | None:
         clauses: list[dict] = []
+        if allowed_doc_ids:
+            clauses.append({"doc_id": {"$in": sorted(allowed_doc_ids)}})
         if self.doc_type:
             clauses.append({"doc_type": self.doc_type})
         if self.region:
@@ -85,10 +88,22 @@ class RetrievedChunk:
 
 
 @dataclass
+class Target:
+    """What the question names itself: documents (by title) and an article number."""
+
+    doc_ids: list[str] = field(default_factory=list)  # indexed documents the question names
+    unknown_titles: list[str] = field(default_factory=list)  # 《…》 titles no indexed document has
+    article: int | None = None  # 第X条 the question names
+    article_found: bool = False  # a chunk of that article (in a named document, when one is named) was found
+    last_article: int = 0  # the highest article number of the named documents (0: none named)
+
+
+@dataclass
 class RetrievalResult:
     query: ParsedQuery
     chunks: list[RetrievedChunk] = field(default_factory=list)
     best_dense: float = 0.0  # highest cosine similarity over all dense candidates
+    target: Target = field(default_factory=Target)
 
 
 class HybridRetriever:
@@ -118,13 +133,18 @@ class HybridRetriever:
         filters = filters or Filters()
         # the answer chain refuses longer questions with a message; a bare search (console, CLI) reads the start
         query = parse_query(question[: self.settings.max_question_chars])
-        allowed = set(self.index.complete_documents())
+        documents = self.index.complete_documents()
+        allowed = set(documents)
+        target = self._target(query.normalized, documents)
+        if target.doc_ids:
+            allowed = set(target.doc_ids)  # 《郑州市失业保险条例》…: answered from that document
         candidates = max(self.settings.candidate_k, k)
 
+        where = filters.chroma_where(set(target.doc_ids) if target.doc_ids else None)
         dense_hits = [] if mode == "bm25" else [
             (chunk, similarity)
             for chunk, similarity in self.index.store.query(
-                self.embedding_cache.embed_query(query.dense_text), candidates, filters.chroma_where()
+                self.embedding_cache.embed_query(query.dense_text), candidates, where
             )
             if chunk.metadata.get("doc_id") in allowed
         ]
@@ -155,11 +175,46 @@ class HybridRetriever:
             hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
+        asked = asked_places(query.normalized)
+        if not asked and not target.doc_ids and self.settings.local_weight != 1.0:
+            for hit in fused.values():  # a question naming no place: national documents first
+                if hit.meta.get("region"):
+                    hit.score *= self.settings.local_weight
         ranked = _for_asked_place(query.normalized, sorted(fused.values(), key=lambda hit: hit.score, reverse=True))
         if self.reranker is not None:
             ranked = self.reranker.rerank(query.normalized, ranked)
+        if target.article is not None:
+            ranked = self._article_first(ranked, target)
         ranked = ranked[:k]
         for rank, hit in enumerate(ranked, start=1):
             hit.rank = rank
         best_dense = max((similarity for _, similarity in dense_hits), default=0.0)
-        return RetrievalResult(query, ranked, best_dense)
+        return RetrievalResult(query, ranked, best_dense, target)
+
+    def _target(self, question: str, documents: dict[str, dict]) -> Target:
+        named = named_documents(question, {doc_id: meta.get("title", "") for doc_id, meta in documents.items()})
+        return Target(named.doc_ids, named.unknown, article_number(question))
+
+    def _article_first(self, ranked: list[RetrievedChunk], target: Target) -> list[RetrievedChunk]:
+        """The named article leads: fetched from the named documents, or, when none is named, the retrieved
+        chunks of that article number move up.  ``target`` records whether the article exists."""
+        if target.doc_ids:
+            chunks = [chunk for doc_id in target.doc_ids for chunk in self.index.store.document_chunks(doc_id)]
+            numbers = [section_article(chunk.metadata.get("section", "")) for chunk in chunks]
+            target.last_article = max((n for n in numbers if n), default=0)
+            wanted = [chunk for chunk, n in zip(chunks, numbers) if n == target.article]
+            target.article_found = bool(wanted)
+            top = ranked[0].score if ranked else 1.0
+            lead = [RetrievedChunk(chunk, top + 1.0 / (i + 1)) for i, chunk in enumerate(wanted)]
+            ids = {hit.chunk.chunk_id for hit in lead}
+            return lead + [hit for hit in ranked if hit.chunk.chunk_id not in ids]
+        if target.unknown_titles:  # 某法第三十五条 of a law not indexed: another law's 第三十五条 is no answer
+            target.article_found = True  # whether the evidence quotes that law is the gate's no_such_document check
+            return ranked
+        numbers = [section_article(hit.meta.get("section", "")) for hit in ranked]
+        if not any(numbers):  # no 条 structure among the evidence: 第一条 means "the first point" (讲话 第一条)
+            target.article = None
+            return ranked
+        matching = [hit for hit, n in zip(ranked, numbers) if n == target.article]
+        target.article_found = bool(matching)
+        return matching + [hit for hit in ranked if hit not in matching]

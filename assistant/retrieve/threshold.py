@@ -1,24 +1,22 @@
-"""Does the retrieved evidence cover the question?  The refusal gate.
+"""Does the retrieved evidence cover the question?  The answer / hedge / refuse decision.
 
-Retrieval always returns *something*; this decides whether it is an answer.
-The checks, in order (thresholds in settings, tuned on the eval sets with
-scripts/tune_refusal.py; see docs/refusal.md):
+Retrieval always returns *something*; this decides what to do with it (docs/refusal.md):
 
-* other office: the question is about a neighbouring topic (公积金, 个税, 医保,
-  落户 …, assistant/data/other_domains.yaml) that the evidence never mentions;
-* solicitation: the question asks for ghost-writing or paid services;
-* place or year: a place (北京) or a year (2100年) the question names is absent
-  from the evidence;
-* amount: the question asks 多少/几个月/比例 about something (缴费基数, 担保费)
-  and no sentence of the evidence names it and gives a figure of the asked
-  kind (money, ratio, duration, age: assistant/data/amount_questions.yaml),
-  so the documents do not state one;
-* coverage: too little of the question's content (weighted by rarity in
-  everyday Chinese) occurs in the evidence, and the dense similarity is low.
+* refuse, each by one small check: the question belongs to another office (公积金, 个税, 医保 …,
+  assistant/data/other_domains.yaml) that the evidence never mentions; it asks for ghost-writing or paid
+  services; it names a document that is not indexed, an article that document does not have, a place or
+  a year the evidence is not about; or the documents do not cover its topic — the last judged by a
+  calibrated probability (logistic regression over the coverage signals, fitted on the eval sets by
+  scripts/tune_refusal.py, coefficients and operating point in assistant/data/refusal_model.json);
+* hedge — quote the closest article and say what it does not state: the question asks for a figure (金额,
+  比例, 期限, 年龄, 日期: assistant/data/amount_questions.yaml) that no evidence article about the thing asked
+  states, or the probability is in the uncertain band;
+* answer otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -28,9 +26,10 @@ import yaml
 
 from assistant.index.tokenize import stopwords
 from assistant.ingest.clean import _matches, squash
-from assistant.retrieve.hybrid import RetrievalResult
-from assistant.retrieve.places import is_place, place_covered
-from assistant.retrieve.query import synonyms
+from assistant.retrieve.hybrid import RetrievalResult, Target
+from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles, title_match
+from assistant.retrieve.places import asked_places, is_place, place_covered
+from assistant.retrieve.query import said_otherwise, synonyms
 from assistant.settings import DATA_DIR, AnswerSettings
 
 AMOUNT_QUESTION = re.compile(
@@ -40,12 +39,15 @@ AMOUNT_QUESTION = re.compile(
 )
 FIGURE = re.compile(
     r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)"
-    r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天))"
+    r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天)|百分之[\d一二三四五六七八九十百点.]+)"
 )
 # Figures of each kind an amount question can ask for (evidence sentences are searched with dates removed).
 KIND_FIGURE = {
     "money": re.compile(r"(\d+(\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(万|亿)?元|\d+(\.\d+)?\s*[万亿](?![人个家户次])"),
-    "ratio": re.compile(r"\d+(\.\d+)?\s*[%％]|百分之[\d一二三四五六七八九十百]|[\d一二三四五六七八九十]+\s*成|[\d一二三四五六七八九十]+\s*分之|\d+\s*/\s*\d+"),
+    "ratio": re.compile(
+        r"\d+(\.\d+)?\s*[%％]|百分之[\d一二三四五六七八九十百]|[\d一二三四五六七八九十]+\s*成|[\d一二三四五六七八九十]+\s*分之"
+        r"|\d+\s*/\s*\d+|[\d一二三四五六七八九十两]+\s*倍"
+    ),
     "duration": re.compile(
         r"(?<![\d.月])(\d{1,3}|[一二三四五六七八九十百两半]+)\s*(个月|个自然月|个工作日|周年|年|周|天|日|小时)"
     ),
@@ -60,6 +62,7 @@ _NOUN_FLAGS = ("n", "nz", "nt", "vn", "j")
 # Amount words that are nouns: 见习补贴标准 asks about 见习补贴, 报销比例 about 报销
 _AMOUNT_NOUN = re.compile(r"标准|比例|金额|额度|期限|上限")
 _CLAUSE_END = re.compile(r"[,,。;;??!!]")
+UNKNOWN_FRAGMENT_RARITY = 4.0  # a common word's weight (常用词 ≈ 4-6)
 _YEAR = re.compile(r"(?:19|20|21)\d{2}(?=年)")
 
 
@@ -74,7 +77,14 @@ class Coverage:
     has_figure: bool = True
     other_domain: str = ""
     referral: str = ""
-    reason: str = ""  # "" when covered; else other_domain / solicitation / place / year / no_figure / low_coverage / no_results
+    reason: str = ""  # why it is not a plain answer: a refusal's or a hedge's reason ("" for an answer)
+    outcome: str = "answer"  # answer / hedge / refuse
+    probability: float = 1.0  # calibrated chance that the documents cover the question's topic
+    amount_term: str = ""  # what an amount question asks about (见习补贴), for the hedge's wording
+    amount_kind: str = ""  # money / ratio / duration / age / date, '' for any figure
+    unknown_titles: list[str] = field(default_factory=list)  # 《…》 no indexed document has
+    article: int | None = None  # the article the question names
+    last_article: int = 0  # the named document's last article
 
 
 @lru_cache(maxsize=1)
@@ -93,15 +103,25 @@ def amount_questions() -> dict:
     return yaml.safe_load((DATA_DIR / "amount_questions.yaml").read_text(encoding="utf-8"))
 
 
+def asks_amount(question: str) -> re.Match | None:
+    """Where the question asks for a figure (多少, 几个月, 比例 …); None for a question about who or how a
+    figure is set (工资标准由谁来定), which the article answers without stating one."""
+    if any(word in question for word in amount_questions()["not_amount"]):
+        return None
+    return AMOUNT_QUESTION.search(question)
+
+
 def amount_kind(question: str) -> str:
-    """money / ratio / duration / age: the kind of figure the question's first kind word asks for ('' for any)."""
-    found = [
-        (at, -len(word), kind)
-        for kind, words in amount_questions()["kinds"].items()
-        for word in words
-        if (at := question.find(word)) >= 0
-    ]
-    return min(found)[2] if found else ""
+    """money / ratio / duration / age / date: the kinds of figure the question asks for, '+'-joined in a
+    fixed order ('' for any figure).  标准 asks for money or a ratio (失业保险金标准 is 最低工资的80%)."""
+    table = amount_questions()["kinds"]
+    asked = [(word, kind) for kind, words in table.items() for word in words if word in question]
+    meanings: dict[str, set[str]] = {}
+    for word, kind in asked:
+        meanings.setdefault(word, set()).add(kind)
+    # a word of one kind (多少钱) says more than one of several (标准): 最低工资标准是每月多少钱 asks a sum
+    kinds = set().union(*(k for k in meanings.values() if len(k) == 1)) or set().union(*meanings.values())
+    return "+".join(kind for kind in table if kind in kinds)
 
 
 @lru_cache(maxsize=1)
@@ -122,11 +142,17 @@ def _tagged(text: str) -> tuple[tuple[str, str], ...]:
 
 @lru_cache(maxsize=8192)
 def rarity(word: str) -> float:
-    """-log frequency of the word in jieba's general dictionary: rare words weigh more."""
+    """-log frequency of the word in jieba's general dictionary: rare words weigh more.  A word jieba does
+    not know is mostly a segmentation fragment (费要, 交满 from 场地费要不要交, 交满12年): it weighs what its
+    known parts weigh, not the most a word can."""
     from assistant.index.tokenize import _tokenizer
 
     tokenizer = _tokenizer()
     freq = tokenizer.FREQ.get(word, 0)
+    if not freq and len(word) >= 2:
+        parts = [word[i:j] for i in range(len(word)) for j in range(i + 2, len(word) + 1) if (i, j) != (0, len(word))]
+        known = [rarity(part) for part in parts if tokenizer.FREQ.get(part, 0)]
+        return max(known, default=UNKNOWN_FRAGMENT_RARITY)
     return min(14.0, max(2.0, math.log((tokenizer.total or 1) / (freq + 1))))
 
 
@@ -145,17 +171,22 @@ def content_words(text: str) -> list[tuple[str, str]]:
 
 
 def _present(word: str, evidence: str) -> bool:
-    """The word, its policy-term synonym, or (for 3+ characters) a two-character part of it occurs."""
-    if word in evidence or synonyms().get(word, "\0") in evidence:
+    """The word, its statutory term, the word with a colloquial part put the statute's way (社保费 ->
+    社会保险费), or (for 4+ characters) a two-character part of it occurs."""
+    if said_otherwise(word, evidence):
         return True
+    for part, terms in synonyms().items():
+        if part != word and part in word and any(word.replace(part, term) in evidence for term in terms):
+            return True
     return len(word) >= 4 and any(word[i : i + 2] in evidence for i in range(len(word) - 1))
 
 
 def _other_domain(question: str, evidence: str) -> tuple[str, str]:
-    """The neighbouring office a question belongs to, when the evidence never uses the question's own term."""
+    """The neighbouring office a question belongs to, when the evidence does not use the question's own (most
+    specific) term: 养老金 is asked, the evidence only says 退休年龄."""
     for name, spec in other_domains().items():
-        asked = [t for t in spec.get("terms", []) if t in question]
-        if asked and not any(t in evidence or synonyms().get(t, "\0") in evidence for t in asked):
+        asked = sorted((t for t in spec.get("terms", []) if t in question), key=len, reverse=True)
+        if asked and not said_otherwise(asked[0], evidence):
             return name, spec.get("referral", "")
     return "", ""
 
@@ -175,7 +206,27 @@ class Signals:
     other_domain: str
     referral: str
     solicitation: bool
+    instruction: bool = False  # the question tries to instruct the assistant (忽略以上指令 …)
     amount_kind: str = ""  # money / ratio / duration / age: what has_figure looked for ('' any figure)
+    top_coverage: float = 1.0  # coverage by the first chunk alone
+    missing_share: float = 0.0  # share of the content words (unweighted) found nowhere in the evidence
+    max_missing_rarity: float = 0.0  # the rarest missing word's rarity / 14
+    agreement: float = 0.0  # 1 when the first chunk is in both the dense and the BM25 top 3
+    content_count: int = 0  # content words of the question
+    no_topic: bool = False  # an amount question naming nothing (多少钱?)
+    uncited_titles: list[str] = field(default_factory=list)  # named documents neither indexed nor quoted in the evidence
+
+    def features(self) -> dict[str, float]:
+        """What the calibrated model reads (names as in assistant/data/refusal_model.json)."""
+        return {
+            "coverage": self.coverage,
+            "top_coverage": self.top_coverage,
+            "best_dense": self.best_dense,
+            "missing_share": self.missing_share,
+            "max_missing_rarity": self.max_missing_rarity,
+            "agreement": self.agreement,
+            "log_content_words": math.log1p(self.content_count),
+        }
 
 
 def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
@@ -184,15 +235,27 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     question = result.query.normalized
     words = content_words(question)
     total = sum(rarity(w) for w, _ in words)
-    places = {w for w, flag in words if flag == "ns" or is_place(w)}
+    # a place is a known province or city, or an X市/X县 form (示范市): jieba's ns tag also marks 上干, 车间 …
+    named = asked_places(question)
+    places = {w for w, _ in words if is_place(w) or w in named}
     # a province is covered by its cities, a city by its province (documents say 全省 and name their cities)
     missing = [w for w, _ in words if not _present(w, evidence) and not (w in places and place_covered(w, evidence))]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
+    first = squash(top[0].chunk.indexed_text) if top else ""
+    top_found = [w for w, _ in words if _present(w, first) or (w in places and place_covered(w, first))]
+    top_coverage = (sum(rarity(w) for w, _ in words if w in top_found) / total) if total else 1.0
     domain, referral = _other_domain(question, evidence)
-    amount = AMOUNT_QUESTION.search(question)
+    amount = asks_amount(question)
     term = _asked_about(question, amount.start(), evidence) if amount else ""
     kind = amount_kind(question) if amount else ""
+    lead = top[0] if top else None
     return Signals(
+        top_coverage=top_coverage,
+        missing_share=len(missing) / len(words) if words else 0.0,
+        max_missing_rarity=max((rarity(w) for w in missing), default=0.0) / 14.0,
+        agreement=float(bool(lead) and (lead.dense_rank or 99) <= 3 and (lead.bm25_rank or 99) <= 3),
+        content_count=len(words),
+        no_topic=bool(amount) and not term and not words,
         coverage=coverage,
         best_dense=result.best_dense,
         missing=missing,
@@ -205,7 +268,15 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         other_domain=domain,
         referral=referral,
         solicitation=_matches("solicitation", question),
+        instruction=_matches("instruction", question),
+        uncited_titles=[name for name in result.target.unknown_titles if not cites(name, top)],
     )
+
+
+def cites(name: str, hits) -> bool:
+    """Whether the evidence quotes the named document (a case citing 《…解释(一)》第三十五条 answers a question
+    about that article although the interpretation itself is not indexed)."""
+    return any(title_match(name, quoted) >= MIN_TITLE_MATCH for hit in hits for quoted in quoted_titles(hit.chunk.text))
 
 
 def _leading_document(top) -> str:
@@ -283,7 +354,7 @@ def mentions(sentence: str, term: str) -> bool:
     """The term, its synonym, or the term written with a few characters inserted (返乡创业 ~ 返乡入乡创业) or,
     from 4 characters, one inner character left out (中级电工证 ~ 中级工(四级)证书).  The first and last
     characters must be there: the last is the head of a Chinese compound (失业保险金 is not 失业保险)."""
-    if term in sentence or synonyms().get(term, "\0") in sentence:
+    if said_otherwise(term, sentence):
         return True
     if len(term) < 3:
         return False
@@ -307,41 +378,88 @@ def _figure_for(term: str, hits, kind: str = "") -> bool:
         # the title and heading (问:技能提升补贴发多少钱) name what the text under them is about
         about = mentions(f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}", term)
         for sentence in split_sentences(hit.chunk.text):
-            if (about or mentions(sentence, term)) and _states(kind, sentence if kind == "date" else _DATE.sub("", sentence)):
+            if (about or mentions(sentence, term)) and _states(kind, sentence if "date" in kind else _DATE.sub("", sentence)):
                 return True
     return False
 
 
 def _states(kind: str, sentence: str) -> bool:
-    """A figure of the kind; in a table whose header gives the unit (补贴(元/人) … 2500), a bare number is money."""
-    if KIND_FIGURE.get(kind, FIGURE).search(sentence):
-        return True
-    return kind == "money" and bool(_MONEY_COLUMN.search(sentence)) and bool(re.search(r"\d{2,}", sentence))
+    """A figure of one of the kinds ('+'-joined; any figure for ''); in a table whose header gives the unit
+    (补贴(元/人) … 2500), a bare number is money."""
+    for one in kind.split("+") if kind else [""]:
+        if KIND_FIGURE.get(one, FIGURE).search(sentence):
+            return True
+        if one == "money" and _MONEY_COLUMN.search(sentence) and re.search(r"\d{2,}", sentence):
+            return True
+    return False
 
 
-def decide(sig: Signals, settings: AnswerSettings) -> str:
-    """The refusal reason, or '' when the evidence covers the question."""
+@lru_cache(maxsize=1)
+def refusal_model() -> dict:
+    """The calibrated coverage model: feature names, standardisation, coefficients, operating points."""
+    return json.loads((DATA_DIR / "refusal_model.json").read_text(encoding="utf-8"))
+
+
+def probability(sig: Signals, model: dict | None = None) -> float:
+    """Calibrated chance that the documents cover the question's topic (logistic regression)."""
+    model = model or refusal_model()
+    features = sig.features()
+    z = model["intercept"] + sum(
+        coef * (features[name] - mean) / scale
+        for name, mean, scale, coef in zip(model["features"], model["mean"], model["scale"], model["coef"])
+    )
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def hard_refusal(sig: Signals, target: Target) -> str:
+    """The checks that refuse whatever the scores say: another office, solicitation, a document or article
+    that is not there, another place or year, an amount question naming nothing."""
     if sig.other_domain:
         return "other_domain"
     if sig.solicitation:
         return "solicitation"
+    if sig.instruction:
+        return "instruction"
+    if sig.uncited_titles and not target.doc_ids:
+        return "no_such_document"
+    if target.article is not None and not target.article_found:
+        return "no_such_article"
     if sig.places:
         return "place"
     if sig.missing_years:
         return "year"
-    if sig.asks_amount and not sig.has_figure:
-        return "no_figure"
-    if sig.coverage < settings.refusal_min_coverage and sig.best_dense < settings.refusal_min_dense:
-        return "low_coverage"
+    if sig.no_topic:
+        return "unclear"
     return ""
+
+
+def decide(sig: Signals, settings: AnswerSettings, target: Target | None = None,
+           model: dict | None = None) -> tuple[str, str, float]:
+    """(outcome, reason, probability): refuse / hedge / answer."""
+    target = target or Target()
+    reason = hard_refusal(sig, target)
+    if reason:
+        return "refuse", reason, 0.0
+    model = model or refusal_model()
+    chance = probability(sig, model)
+    named = target.article is not None and target.article_found  # the question asked for this very article
+    if chance < model["refuse_below"] and not named:
+        return "refuse", "low_coverage", chance
+    if sig.asks_amount and not sig.has_figure:
+        return "hedge", "not_stated", chance
+    if chance < model["hedge_below"] and not named:
+        return "hedge", "uncertain", chance
+    return "answer", "", chance
 
 
 def assess(result: RetrievalResult, settings: AnswerSettings) -> Coverage:
     if not result.chunks:
-        return Coverage(False, 0.0, 0.0, reason="no_results")
+        return Coverage(False, 0.0, 0.0, reason="no_results", outcome="refuse", probability=0.0)
     sig = signals(result)
-    reason = decide(sig, settings)
+    target = result.target
+    outcome, reason, chance = decide(sig, settings, target)
     return Coverage(
-        not reason, sig.coverage, sig.best_dense, sig.missing, sig.places, sig.asks_amount, sig.has_figure,
-        sig.other_domain, sig.referral, reason,
+        outcome != "refuse", sig.coverage, sig.best_dense, sig.missing, sig.places, sig.asks_amount, sig.has_figure,
+        sig.other_domain, sig.referral, reason, outcome, chance, sig.amount_term, sig.amount_kind,
+        list(target.unknown_titles), target.article, target.last_article,
     )

@@ -13,22 +13,25 @@ HOTLINE = "📞 如需人工咨询,请拨打人社服务热线 **12333**"
 
 
 # Markdown and HTML syntax in text that came from a document, a model or a user, as character references:
-# CommonMark never reads a reference as syntax, so the text shows as typed and nothing in it becomes a tag,
-# a link, an image or emphasis.  Our own citation markers [n] stay as they are (see escape_markdown).
-# ("_" is left as typed: file names are full of it, and it is not live)
-_AS_REFERENCE = {c: f"&#{ord(c)};" for c in "&<>[]\\`*~#"}
+# CommonMark never reads a reference as syntax, so nothing in it becomes a tag, a link, an image, code or a
+# heading.  What an answer's own Markdown uses stays: citation markers [n], a quote's "> " at the start of a
+# line and ** around the answering sentence (assistant/answer/articles.py); neither is live, whoever wrote it.
+# ("_" and "*" are left as typed: file names are full of "_", and emphasis is not live either.)
+_AS_REFERENCE = {c: f"&#{ord(c)};" for c in "&<>[]\\`~#"}
 _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")  # GFM links bare URLs, www. and e-mails
 _CITATION = re.compile(r"&#91;(\d{1,2})&#93;")
 _AFTER_CITATION = re.compile(r"(\[\d{1,2}\])([(:])")
+_QUOTE = re.compile(r"^((?:&#62; ?)+)", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` for a Markdown bubble, shown as typed: no tag, link, image, autolink or emphasis survives.
+    """``text`` for a Markdown bubble: no tag, link, image or autolink survives; it reads as typed.
 
     Citation markers ``[n]`` are kept literally (so copied answers read as they look); a ``(`` or ``:`` after
     one is escaped, so ``[1](https://…)`` or a ``[1]: url`` definition cannot turn one into a link.
     """
     escaped = "".join(_AS_REFERENCE.get(c, c) for c in text)
+    escaped = _QUOTE.sub(lambda m: m.group(1).replace("&#62;", ">"), escaped)
     escaped = _AUTOLINK.sub(lambda m: f"&#{ord(m.group(0))};", escaped)
     escaped = _CITATION.sub(r"[\1]", escaped)
     return _AFTER_CITATION.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped)
@@ -44,6 +47,8 @@ def answer_markdown(answer: dict) -> str:
     if answer.get("refused"):
         return f"{REFUSED_BADGE}\n\n{notice}{text}\n\n{HOTLINE}"
     count = len(answer.get("sources", []))
+    if not count:
+        return f"{notice}{text}"  # a reply to 你好 / 谢谢: nothing was looked up
     return f"{notice}{text}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
 
 
@@ -59,7 +64,7 @@ def _highlight(text: str, terms: list[str]) -> str:
 def sources_html(answer: dict | None, terms: list[str]) -> str:
     """One card per source: title, section, page, the passage with the question's words marked, a link to the file."""
     if not answer or not answer.get("sources"):
-        if answer and answer.get("refused"):
+        if answer:
             return "<div class='src-empty'>本次回答没有引用任何文件。</div>"
         return "<div class='src-empty'>提问后,这里会列出回答所依据的文件原文。</div>"
     cited = {int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.get("answer", ""))}

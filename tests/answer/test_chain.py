@@ -29,10 +29,13 @@ def test_out_of_scope_is_refused_plainly_with_12333(shifan_service):
     assert not MARKER.search(answer.text)
 
 
-def test_amount_the_documents_do_not_state_is_refused(shifan_service):
+def test_amount_the_documents_do_not_state_is_hedged_with_the_closest_text(shifan_service):
+    """The documents speak of it but state no 基数: the answer says so and quotes what they do say,
+    instead of refusing a question the documents half answer."""
     answer = shifan_service.ask("示范市灵活就业人员交养老保险的缴费基数是多少?")
-    assert answer.refused and "没有写明" in answer.text
-    assert not re.search(r"\d+元", answer.text)
+    assert not answer.refused and answer.outcome == "hedge" and answer.to_json()["reason"] == "not_stated"
+    assert "没有写明" in answer.text and "12333" in answer.text and answer.sources and MARKER.search(answer.text)
+    assert answer.text.startswith("已收录文件中有与“基数”有关的规定")
 
 
 def test_follow_up_is_rewritten_before_retrieval(shifan_service):

@@ -38,6 +38,16 @@ def test_citation_validity_counts_sentences_contained_in_their_source():
     assert citation_validity(answer, SOURCES) == (1, 2)
 
 
+def test_figures_are_compared_by_value_not_as_substrings():
+    """Issue 10: '每月1,900元' passed against a source saying 2900元; '1800元' was dropped against '一千八百元'."""
+    wrong = check_answer("见习补贴每月1,900元[1]。", ["见习补贴标准为每人每月2900元。"])
+    assert wrong.text == "" and "1900元" in wrong.dropped[0]
+    right = check_answer("见习补贴每月1800元[1]。", ["见习补贴标准为每人每月一千八百元。"])
+    assert right.text == "见习补贴每月1800元[1]。" and right.dropped == []
+    assert check_answer("最长可领取二十四个月[1]。", ["最长领取24个月。"]).dropped == []
+    assert check_answer("最长可领取24年[1]。", ["最长领取24个月。"]).dropped  # same number, other unit
+
+
 def test_a_documents_own_numbering_is_never_a_citation():
     """'(3)' or '(3)' in a quoted source is the document's item number, not a pointer to source 3."""
     sources = ["第五条 有下列情形之一的,可以申请补贴:(3)离校两年内未就业的;(4)登记失业的。", "其他", "第三份"]

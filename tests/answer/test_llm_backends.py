@@ -17,6 +17,7 @@ evaluation runs at only ~40-60 tokens/s on the 2-core CI machines.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -34,8 +35,11 @@ pytestmark = pytest.mark.timeout(300)  # a hung model must fail the test, not st
 IN_SCOPE = "失业保险金每月发多少?"  # its top chunk is a short Q&A answer: a small prompt
 OUT_OF_SCOPE = "北京最低工资标准是多少"
 NO_CITATION_NOTICE = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
-# small and deterministic (greedy) so the slow CPU finishes in seconds
-SERVER_ANSWER = dict(backend="openai", max_tokens=32, max_context_chunks=1, temperature=0.0)
+# small and deterministic (greedy) so the slow CPU finishes in seconds; the timeouts are generous because
+# these tests are about streaming and guards, not speed: on a loaded 2-core machine prompt evaluation alone
+# has taken longer than the production defaults (30 s per read, 60 s per answer)
+SERVER_ANSWER = dict(backend="openai", max_tokens=32, max_context_chunks=1, temperature=0.0,
+                     openai_timeout_s=180.0, llm_deadline_s=240.0)
 
 
 def markers(text: str) -> list[int]:
@@ -90,7 +94,9 @@ def test_server_streams_and_honours_max_tokens(llama_server):
     content = [c for c in chunks if c.content]
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
     assert 2 <= len(content) <= 8
-    assert [c.response_metadata.get("finish_reason") for c in chunks if c.response_metadata.get("finish_reason")] == ["length"]
+    finish = [c.response_metadata.get("finish_reason") for c in chunks if c.response_metadata.get("finish_reason")]
+    # a model may end a story early ("stop"), never run past the cap
+    assert finish == ["length"] or (finish == ["stop"] and len(content) < 8), finish
 
 
 @pytest.mark.slow
@@ -102,7 +108,7 @@ def test_answer_streams_tokens_from_the_server(llama_server, llm_service):
     answer = final_of(events)
 
     tokens = [e["text"] for e in events if e["type"] == "token"]
-    assert len(tokens) >= 2, types  # real token streaming, not one block
+    assert len(tokens) >= 2, events  # real token streaming, not one block (a fallback event says why not)
     assert types.index("sources") < types.index("token") and max(i for i, t in enumerate(types) if t == "token") < len(types) - 1
     assert "fallback" not in types
     assert llama_server.chat_requests() == requests_before + 1
@@ -112,16 +118,20 @@ def test_answer_streams_tokens_from_the_server(llama_server, llm_service):
     assert_markers_valid(answer)
 
 
+GUARD_LINE = "The subsidy is paid monthly [1]. The term is set by agreement [2]. Old rules are void [7]. See the annex [99]."
+
+
 @pytest.mark.slow
 def test_citation_guard_on_real_server_output(llama_server):
-    """The model is asked to copy markers; the guard keeps [1] [2] and removes [7] [99]
-    (two sources). SmolLM copies such a line faithfully at temperature 0."""
+    """The guard keeps [1] [2] and removes [7] [99] (two sources) from text the real server streamed.
+    Whether a small model copies a line faithfully differs between machines, so a GBNF grammar (a
+    llama.cpp server request field) makes the server generate exactly this line, token by token."""
     model = make_chat_model(AnswerSettings(backend="openai", openai_base_url=llama_server.api,
-                                           max_tokens=60, temperature=0.0))
-    raw = model.invoke("Repeat the following line exactly, and nothing else:\n"
-                       "The subsidy is paid monthly [1]. The term is set by agreement [2]. "
-                       "Old rules are void [7]. See the annex [99].").content
-    assert {1, 7}.issubset(markers(raw)) and max(markers(raw)) > 2, raw  # the model did produce invalid markers
+                                           max_tokens=80, temperature=0.0))
+    grammar = "root ::= " + json.dumps(GUARD_LINE)
+    raw = model.invoke("Repeat the following line exactly, and nothing else:\n" + GUARD_LINE,
+                       extra_body={"max_tokens": 80, "grammar": grammar}).content
+    assert raw.strip() == GUARD_LINE, raw  # the server honoured the grammar: invalid markers are in the output
 
     sources = ["见习补贴按月发放。", "见习期限由见习协议约定。"]
     checked = check_answer(raw, sources)
@@ -254,8 +264,13 @@ def test_llamacpp_chat_model_streams_tokens():
     assert 2 <= len(content) <= 12  # one chunk per token; max_tokens is honoured
     text = "".join(c.content for c in chunks)
     assert re.search(r"[A-Za-z]{3}", text), text
+    # Not "invoke gives the streamed text": llama.cpp does not promise equal greedy outputs across calls
+    # (prompt-cache reuse and CPU-specific kernels change the arithmetic). What invoke promises is a
+    # non-empty message within max_tokens.
     whole = model.invoke("Name three colours.")
-    assert isinstance(whole, AIMessage) and whole.content == text  # greedy: the same text either way
+    assert isinstance(whole, AIMessage) and isinstance(whole.content, str)
+    generated = model.client.tokenize(whole.content.encode("utf-8"), add_bos=False, special=True)
+    assert re.search(r"[A-Za-z]{3}", whole.content) and 1 <= len(generated) <= settings.max_tokens, whole.content
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -134,21 +133,24 @@ def test_ingest_killed_at_random_points_finishes_on_rerun(tmp_path, make_index, 
     env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(settings.paths.index_dir),
            "ASSISTANT_PATHS__CORPUS_DIR": str(corpus)}
     command = [PYTHON, "-m", "assistant", "ingest", str(corpus)]
-    # one full run into a scratch index says how long a run takes on this machine, so kills land inside it
-    started = time.perf_counter()
-    subprocess.run(command, cwd=REPO_ROOT, env={**env, "ASSISTANT_PATHS__INDEX_DIR": str(tmp_path / "scratch")},
-                   check=True, capture_output=True, timeout=300)
-    full_run = time.perf_counter() - started
+    # Kills are placed by progress, not by time: the CLI prints a line on stderr after each file, and the
+    # process is killed right after the line of a randomly chosen file past those finished earlier, while it
+    # writes the next one.  (Kill times taken from a calibration run missed the run entirely when the
+    # machine sped up in between.)
     rng = random.Random(7)
-    killed = 0
+    killed = kill_after = 0
     for _ in range(4):
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 0.9) * full_run)  # past the model load, while files are being written
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            killed += 1
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        kill_after += rng.randint(1, 8)  # earlier files are skipped as unchanged, their lines come first
+        for seen, _line in enumerate(process.stderr, start=1):
+            if seen == kill_after:
+                process.send_signal(signal.SIGKILL)
+                killed += 1
+                break
         process.wait()
-    assert killed >= 2, "ingest finished before it could be killed; make the corpus bigger"
+        process.stderr.close()
+    assert killed == 4
     final = subprocess.run([PYTHON, "-m", "assistant", "ingest", str(corpus)], cwd=REPO_ROOT, env=env,
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr

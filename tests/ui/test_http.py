@@ -78,3 +78,12 @@ def test_console_upload_over_the_size_cap_is_stopped_at_the_door(served_app):
         assert http.post(f"{admin}/gradio_api/upload", files=small).status_code == 200
         big = {"files": ("big.txt", b"a" * (cap + 1024), "text/plain")}
         assert http.post(f"{admin}/gradio_api/upload", files=big).status_code == 413
+
+
+def test_start_up_prints_only_the_products_own_lines(served_app):
+    """Third-party libraries log at WARNING: bm25s sets its own logger to DEBUG when imported, and its
+    "Building index from tokens" line used to appear at every start and after every upload."""
+    log = served_app.log_path.read_text(encoding="utf-8")
+    assert "已收录" in log  # the product's own start-up lines are there
+    assert " DEBUG " not in log and "Building index" not in log, log
+    assert "Deprecat" not in log, log

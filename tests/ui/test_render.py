@@ -30,16 +30,29 @@ def rendered(text: str) -> str:
     return MarkdownIt("commonmark", {"html": True}).render(escape_markdown(text))
 
 
+PRESENTATIONAL = {"p", "strong", "em", "blockquote", "br"}  # what an answer's own Markdown makes; none is live
+
+
 @pytest.mark.parametrize("text", HOSTILE)
-def test_nothing_from_a_document_becomes_markup(text):
+def test_nothing_from_a_document_becomes_live_markup(text):
     html = rendered(text)
-    assert not re.search(r"<(?!/?p>)[a-z]", html), html  # no element but the paragraph Markdown wraps text in
+    assert set(re.findall(r"<([a-z0-9]+)", html)) <= PRESENTATIONAL, html
 
 
 def test_text_reads_as_typed():
     for text in HOSTILE:
+        if "**" in text:
+            continue  # bold marks are kept as Markdown (an article's answering sentence)
         shown = re.sub(r"</?p>", "", rendered(text))
         assert html_module.unescape(shown).split() == text.split(), (text, shown)
+
+
+def test_an_articles_quote_keeps_its_markdown_and_loses_the_documents():
+    answer = ("依据:\n《示范市就业见习管理办法》第七条:\n> 第七条 **见习补贴每人每月1800元**,<img src=https://t.example/p>"
+              "详见 https://phish.example [1]。")
+    html = rendered(answer)
+    assert "<blockquote>" in html and "<strong>见习补贴每人每月1800元</strong>" in html
+    assert "<img" not in html and "href" not in html
 
 
 def test_citation_markers_stay_literal_and_cannot_become_links():

@@ -1,0 +1,1 @@
+"""Chinese-text helpers shared by several stages (figures today)."""

@@ -1,0 +1,64 @@
+"""Documents and articles a question names."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieve.references import article_number, cited_title, named_documents, section_article, title_match
+
+TITLES = {
+    "js3": "最高人民法院关于审理劳动争议案件适用法律若干问题的解释（三）",
+    "js4": "最高人民法院关于审理劳动争议案件适用法律若干问题的解释（四）",
+    "hn": "河南省失业保险条例",
+    "zz": "郑州市失业保险条例",
+    "law": "中华人民共和国职业病防治法",
+    "notice": "关于印发《示范市高校毕业生就业见习管理办法(试行)》的通知",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("第十八条", 18), ("依据第一百零二条规定", 102), ("第3条", 3), ("第二十条第二款", 20), ("没有条文", None)],
+)
+def test_article_numbers_in_chinese_or_arabic_numerals(text, number):
+    assert article_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("郑州失业保险条例第二十条说的啥", ["zz"]),  # 市 left out
+        ("《河南省失业保险条例》第十八条", ["hn"]),
+        ("职业病防治法规定体检费谁出", ["law"]),  # 中华人民共和国 left out
+        ("示范市高校毕业生就业见习管理办法第五条", ["notice"]),  # the document a 印发通知 issues
+        ("劳动争议司法解释(四)第二十条怎么说", ["js4"]),  # a short name, and (四) is not (三)
+        ("失业保险条例有啥规定", []),  # names no one document: 河南 and 郑州 share the words
+        ("郑州失业金能领多久", []),  # no document word: a question, not a title
+    ],
+)
+def test_documents_a_question_names(question, expected):
+    assert named_documents(question, TITLES).doc_ids == expected
+
+
+def test_a_quoted_title_no_document_has_is_reported():
+    named = named_documents("《工伤保险条例》第十四条是什么", TITLES)
+    assert named.doc_ids == [] and named.unknown == ["工伤保险条例"]
+
+
+def test_a_law_named_before_an_article_number_that_is_not_indexed_is_reported():
+    """劳动合同法第四十七条 must not be answered with another law's 第四十七条."""
+    named = named_documents("劳动合同法第四十七条经济补偿怎么算", TITLES)
+    assert named.doc_ids == [] and named.unknown == ["劳动合同法"]
+
+
+def test_title_match_reads_the_title_in_order():
+    assert title_match("请问郑州失业保险条例", TITLES["zz"]) == pytest.approx(8 / 9)  # 8 of the title's 9 characters
+    assert title_match("郑州失业保险条例", TITLES["zz"]) == 1.0  # all of the name as written
+    assert title_match("条例保险失业郑州", TITLES["zz"]) < 0.5
+
+
+def test_sections_and_cited_titles():
+    assert section_article("第四章 失业保险待遇 > 第二十一条") == 21
+    assert section_article("第四章 失业保险待遇") is None
+    assert cited_title(TITLES["notice"]) == "示范市高校毕业生就业见习管理办法(试行)"
+    assert cited_title(TITLES["hn"]) == TITLES["hn"]
