@@ -56,18 +56,20 @@ def open_hardened_chat(page, app) -> None:
     page.locator("#question textarea").wait_for(state="visible")
 
 
+def _live_in_bubbles(page) -> list[str]:
+    return page.locator('#chatbot [data-testid="bot"]').evaluate_all(
+        f"bots => bots.flatMap(b => [...b.querySelectorAll('{LIVE_ELEMENTS}')]).map(e => e.outerHTML.slice(0, 120))")
+
+
 def test_markup_from_a_document_is_text_in_the_answer_and_nothing_leaves_the_machine(tab, hardened_app):
     open_hardened_chat(tab, hardened_app)
-    answer = ask_in_chat(tab, PHISHING_QUESTION)
-    bubble = bot_messages(tab).last
-
     # the notice's markup, quoted, reads as the characters it is made of
-    assert '<form action="https://collector.example/steal"' in answer and "请输入身份证号" in answer
-    assert '<img src="https://tracker.example/pixel.gif' in answer
-    assert "[点击领取见习补贴](https://phish.example/claim)" in answer and "https://phish.example/bare" in answer
-    live = bubble.evaluate(f"b => [...b.querySelectorAll('.message-content, .prose')].flatMap("
-                           f"m => [...m.querySelectorAll('{LIVE_ELEMENTS}')]).map(e => e.outerHTML.slice(0, 120))")
-    assert live == [], live
+    form = ask_in_chat(tab, PHISHING_QUESTION)
+    assert '<form action="//collector.example/steal"' in form and "请输入身份证号" in form, form
+    tracking = ask_in_chat(tab, "示范市见习补贴发放进度在哪里查看?")
+    assert '<img src="//tracker.example/pixel.gif' in tracking and "//phish.example/claim" in tracking, tracking
+    assert "https://" not in form + tracking  # sentences holding a full URL never reach an answer at all
+    assert _live_in_bubbles(tab) == [], _live_in_bubbles(tab)
     sources = tab.locator("#sources").evaluate(f"s => [...s.querySelectorAll('{LIVE_ELEMENTS}')]"
                                                ".filter(e => !(e.tagName === 'A' && e.getAttribute('href').startsWith('/documents/')))"
                                                ".map(e => e.outerHTML.slice(0, 120))")
@@ -78,14 +80,15 @@ def test_markup_from_a_document_is_text_in_the_answer_and_nothing_leaves_the_mac
 
 
 def test_a_three_turn_follow_up_works_in_the_page(tab, hardened_app):
-    """Gradio 6 sends history as lists of parts; the service takes them (the chat used str() on them)."""
+    """Gradio 6 sends history as lists of parts; the chat passed str() of them, and the third turn was searched
+    as "[{'type': 'text', 'text': '那农民工呢?'}]" and refused."""
     open_hardened_chat(tab, hardened_app)
     first = ask_in_chat(tab, "今年高校毕业生就业有哪些支持?")
     assert "高校毕业生" in first
     second = ask_in_chat(tab, "那退役军人呢?")
     assert "退役军人" in second and "共引用" in second
-    third = ask_in_chat(tab, "那留学回国人员呢?")  # not in the demo corpus: refused, and the refusal says what it looked for
-    assert "我查找了:与“今年留学回国人员就业有哪些支持?”有关的规定" in third, third
+    third = ask_in_chat(tab, "那农民工呢?")
+    assert "没有找到依据" not in third and "共引用" in third, third
     assert "{'" not in third and "'type'" not in third
     assert tab.violations == [] and tab.left == []
 
