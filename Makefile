@@ -17,10 +17,12 @@ $(PY):
 # so pip takes the local CPU build instead of a CUDA one.
 $(VENV)/.stamp-run: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
+	bash scripts/install_tools.sh
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[test,llamacpp]'
+	bash scripts/install_tools.sh
 	bash scripts/install_browser.sh
 	touch $@ $(VENV)/.stamp-run
 

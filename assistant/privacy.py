@@ -1,15 +1,17 @@
-"""Masking of personal numbers users type: ID cards, mobile phones, bank cards, passports.
+"""Masking of personal numbers users type (ID cards, mobile phones, bank cards, passports) and of API keys.
 
-Applied before anything is stored or logged (feedback, logs, error messages, the audit log).  A number is
-found however it is written: in groups (``139 1234 5678``, ``139-1234-5678``, ``139.1234.5678``), with
-full-width digits, spelled in Chinese digits (``一三九一二三四五六七八``, ``幺``, ``〇``), or split by invisible
-zero-width characters.
+Personal numbers are masked before anything is stored or logged (feedback, logs, error messages, the audit
+log); API keys (an ``Authorization: Bearer …`` value, or any key the server was configured with) before
+anything is logged.  A number is found however it is written: in groups (``139 1234 5678``,
+``139-1234-5678``, ``139.1234.5678``), with full-width digits, spelled in Chinese digits
+(``一三九一二三四五六七八``, ``幺``, ``〇``), or split by invisible zero-width characters.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 
 _DIGITS = "0123456789０１２３４５６７８９〇零一二三四五六七八九幺"
 _VALUE = {c: str(i % 10) for i, c in enumerate(_DIGITS[:20])} | {
@@ -70,6 +72,34 @@ def mask_pii(text: str) -> str:
     return _RUN.sub(_mask_run, text)
 
 
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;\"']+")
+SECRET_MASK = "****"
+_secrets: tuple[str, ...] = ()  # longest first: a key containing another is masked whole
+_secrets_lock = threading.Lock()
+
+
+def register_secrets(values) -> None:
+    """Keys the server accepts: from now on, each is masked wherever a log record shows it."""
+    global _secrets
+    with _secrets_lock:
+        _secrets = tuple(sorted(set(_secrets) | {v for v in values if v}, key=len, reverse=True))
+
+
+def mask_secrets(text: str) -> str:
+    """Replace bearer tokens and registered keys with ``****``."""
+    if not text:
+        return text
+    text = _BEARER.sub(lambda m: m.group(1) + SECRET_MASK, text)
+    for secret in _secrets:
+        text = text.replace(secret, SECRET_MASK)
+    return text
+
+
+def _mask_log_text(text: str) -> str:
+    # keys first: masking a phone-like run of digits inside a key would leave the rest of the key unmatched
+    return mask_pii(mask_secrets(text))
+
+
 def mask_record(record: logging.LogRecord) -> None:
     """Mask a record in place: message, traceback and stack, before any handler formats them.
 
@@ -80,27 +110,27 @@ def mask_record(record: logging.LogRecord) -> None:
     dropped, so no handler can render the exception again from its object.
     """
     if isinstance(record.msg, str):
-        record.msg = mask_pii(record.msg)
+        record.msg = _mask_log_text(record.msg)
     if isinstance(record.args, tuple):
-        record.args = tuple(mask_pii(a) if isinstance(a, str) else a for a in record.args)
+        record.args = tuple(_mask_log_text(a) if isinstance(a, str) else a for a in record.args)
     try:
         message = record.getMessage()
     except Exception:  # noqa: BLE001 - a bad format string is for the handler to report, not the caller
         message = ""
-    masked = mask_pii(message)
+    masked = _mask_log_text(message)
     if masked != message:
         record.msg, record.args = masked, ()
     if record.exc_info:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.exc_info = None
     if record.exc_text:
-        record.exc_text = mask_pii(record.exc_text)
+        record.exc_text = _mask_log_text(record.exc_text)
     if record.stack_info:
-        record.stack_info = mask_pii(record.stack_info)
+        record.stack_info = _mask_log_text(record.stack_info)
 
 
 class MaskingFilter(logging.Filter):
-    """A logging filter that masks personal numbers in every record it passes."""
+    """A logging filter that masks personal numbers and keys in every record it passes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         mask_record(record)

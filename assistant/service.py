@@ -33,7 +33,8 @@ class AssistantService:
     def __init__(self, settings: Settings | None = None, embeddings=None):
         self.settings = settings or get_settings()
         self.index = PolicyIndex(self.settings, embeddings=embeddings)
-        self.retriever = HybridRetriever(self.index, self.settings.retrieval, reranker=_load_reranker(self.settings))
+        self.retriever = HybridRetriever(self.index, self.settings.retrieval)
+        self.retriever.reranker = _load_reranker(self.settings, self.retriever)
         self._ingest_lock = threading.Lock()
         self.prompts = Prompts.load(Path(self.settings.paths.prompts_dir))
         self._chains: dict[str, AnswerChain] = {}
@@ -229,9 +230,14 @@ class AssistantService:
         return clean_question(question), clean_history(history, self.settings.security)
 
 
-def _load_reranker(settings: Settings):
-    if not settings.rerank.model:
-        return None
-    from assistant.retrieve.rerank import CrossEncoderReranker
+def _load_reranker(settings: Settings, retriever: HybridRetriever):
+    """A CrossEncoder when one is configured; else the evidence reranker (sentence scores), unless turned off."""
+    if settings.rerank.model:
+        from assistant.retrieve.rerank import CrossEncoderReranker
 
-    return CrossEncoderReranker(settings.rerank.model, settings.rerank.candidates)
+        return CrossEncoderReranker(settings.rerank.model, settings.rerank.candidates)
+    if settings.rerank.evidence_candidates:
+        from assistant.retrieve.evidence import EvidenceReranker
+
+        return EvidenceReranker(lambda: retriever.embedding_cache, settings.rerank.evidence_candidates)
+    return None

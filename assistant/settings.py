@@ -12,11 +12,12 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -41,10 +42,22 @@ class IngestSettings(BaseModel):
     max_chars_per_file: int = 3_000_000
     max_docx_uncompressed_mb: float = 200.0
     max_html_depth: int = 400
+    max_seconds_per_file: float = Field(
+        300.0, gt=0, description="time budget for reading, cleaning and chunking one file (OCR included)"
+    )
+    max_ocr_pages: int = Field(200, ge=0, description="pages of one file recognised by OCR at most; 0 turns OCR off")
+    ocr_dpi: int = Field(150, ge=72, le=400, description="resolution image-only PDF pages are rendered at for OCR")
+    ocr_min_score: float = Field(0.5, ge=0, le=1, description="OCR lines recognised with less confidence are dropped")
+    local_places: tuple[str, ...] = Field(
+        (), description="place names the gazetteer lacks (a new district, a development zone), for document regions"
+    )
     min_free_disk_mb: float = Field(
         64.0, description="ingest refuses to start when the index disk has less free space than this"
     )
-    supported_extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
+    supported_extensions: tuple[str, ...] = (
+        ".pdf", ".txt", ".md", ".docx", ".html", ".htm", ".xlsx", ".csv",
+        ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".doc", ".wps", ".ofd",
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -78,7 +91,8 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     max_question_chars: int = 500
     local_weight: float = Field(
-        1.0, description="a question naming no place: fused scores of local documents are multiplied by this"
+        0.7, description="fused scores of documents narrower than the question's place (any local one when it names "
+        "none, a city's when it names the province) are multiplied by this"
     )
     bm25_background_min_chunks: int = Field(
         20_000, description="from this size, a replica rebuilds BM25 in the background while the old one answers"
@@ -88,6 +102,9 @@ class RetrievalSettings(BaseModel):
 class RerankSettings(BaseModel):
     model: str | None = Field(None, description="sentence-transformers CrossEncoder id or path; off when unset")
     candidates: int = 20
+    evidence_candidates: int = Field(
+        5, ge=0, description="without a CrossEncoder, the first N chunks are ordered by their best sentence; 0: off"
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -165,6 +182,31 @@ class SecuritySettings(BaseModel):
         return [p.strip() for p in proxies]
 
 
+# comma-separated in an environment variable ("k1,k2"), a list in YAML; secret: never shown in a repr or a log
+ApiKeys = Annotated[tuple[SecretStr, ...], NoDecode]
+
+
+class APISettings(BaseModel):
+    admin_keys: ApiKeys = Field((), description="Bearer keys for /api/v1/documents; the document routes are off when unset")
+    keys: ApiKeys = Field((), description="Bearer keys for the question routes; unset = open, with the public rate limit")
+    model_id: str = Field("employment-policy-assistant", min_length=1, description="the model id of /v1/models")
+    key_rate_limit_per_minute: int = Field(60, ge=0, description="questions per key and minute; 0 turns it off")
+    max_body_kb: int = Field(256, ge=1, description="largest JSON request body of the question routes")
+    max_upload_files: int = Field(50, ge=1, description="files in one upload request (each within ui.max_upload_mb)")
+    max_upload_request_mb: float = Field(100.0, gt=0, description="largest upload request, all its files together")
+    sources_in_content: bool = Field(
+        False, description="append a numbered source list to the chat completion text (for Dify / Open WebUI)"
+    )
+
+    @field_validator("admin_keys", "keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        plain = (k.get_secret_value() if isinstance(k, SecretStr) else str(k) for k in value or ())
+        return tuple(k.strip() for k in plain if k.strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",
@@ -180,6 +222,7 @@ class Settings(BaseSettings):
     rerank: RerankSettings = RerankSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    api: APISettings = APISettings()
     security: SecuritySettings = SecuritySettings()
 
     @classmethod

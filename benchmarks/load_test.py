@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-PYTHON = str(REPO / ".venv" / "bin" / "python")
+PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv").exists() else sys.executable
 
 
 def _free_port() -> int:

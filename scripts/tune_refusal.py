@@ -34,7 +34,7 @@ from assistant.retrieve.calibration import fit_logistic, operating_point, trade_
 from assistant.retrieve.threshold import hard_refusal, signals  # noqa: E402
 from assistant.settings import DATA_DIR, get_settings  # noqa: E402
 
-MAX_FALSE_REFUSALS = 0.02  # of covered questions on the fitting sets, leaving room below the 3% target
+MAX_FALSE_REFUSALS = 0.01  # of covered questions on the fitting sets refused, well below the 3% target
 
 
 @dataclass
@@ -76,7 +76,8 @@ def fit(cases: list[Case], names: list[str]) -> dict:
     rows, labels = matrix(soft, names)
     model = fit_logistic(rows, labels, names)
     refuse_below = operating_point(model.predict(rows), labels, MAX_FALSE_REFUSALS)
-    # no band of "uncertain" hedges above the refusal point: a hedge says what the documents do not state
+    # no band of "uncertain" hedges above the refusal point: measured, it hedged 10-18% of answerable
+    # questions and declined no more out-of-scope ones (the coverage signals cannot tell them apart there)
     return {**model.to_json(), "refuse_below": refuse_below, "hedge_below": refuse_below}
 
 
@@ -120,13 +121,13 @@ def main() -> int:
     sets = sorted({c.set_name for c in cases})
 
     print("## Held out: fitted on the other sets, reported on this one\n")
-    print("| held-out set | fitted on | refuse below | in-scope refused | out-of-scope declined (refused or hedged) | in-scope hedged |")
+    print("| held-out set | fitted on | refuse below / hedge below | in-scope refused | out-of-scope declined (refused or hedged) | in-scope hedged |")
     print("|---|---|---|---|---|---|")
     for held in sets:
         model = fit([c for c in cases if c.set_name != held], names)
         got = outcomes(model, [c for c in cases if c.set_name == held])
         print(f"| {held} ({got['in_scope']} in / {got['out_of_scope']} out) | {' + '.join(s for s in sets if s != held)} | "
-              f"{model['refuse_below']:.3f} | {got['false_refusals']:.3f} | {got['oos_refused']:.3f} | "
+              f"{model['refuse_below']:.3f} / {model['hedge_below']:.3f} | {got['false_refusals']:.3f} | {got['oos_refused']:.3f} | "
               f"{got['in_scope_hedged']:.3f} |")
 
     model = fit(cases, names)

@@ -23,7 +23,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "corpus"
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
-REALDOCS_DIR = REPO_ROOT.parent / "shared" / "realdocs"  # real labour documents, read in place (never copied)
+REALDOCS_DIR = REPO_ROOT.parent / "shared" / "realdocs"  # 39 real laws and cases (LawRefBook), read in place
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 
@@ -394,3 +394,82 @@ def llama_server(tmp_path_factory):
 
 def _tail(path: Path, chars: int = 3000) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+# ---------------------------------------------------------------- images and scans (OCR tests)
+
+CJK_TTF = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # Debian fonts-wqy-zenhei (scripts/install_browser.sh)
+
+
+def text_image(lines: list[str], *, font_size: int = 30, width: int = 1240, margin: int = 60, leading: float = 1.7):
+    """A white page with the lines drawn in a CJK font, black on white: what a scanner sees."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(CJK_TTF), font_size)
+    height = int(margin * 2 + len(lines) * font_size * leading)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(lines):
+        draw.text((margin, margin + row * font_size * leading), line, font=font, fill=0)
+    return image
+
+
+def phone_photo(image, *, angle: float = 2.5, seed: int = 7):
+    """The page as a phone photographs it: slightly turned, greyish paper, uneven light, sensor noise, JPEG."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    turned = image.convert("L").rotate(angle, expand=True, fillcolor=235, resample=Image.BICUBIC)
+    pixels = np.asarray(turned, dtype=np.float32)
+    light = np.linspace(0.88, 1.0, pixels.shape[1])[None, :]  # brighter towards the window
+    pixels = pixels * 0.92 * light + rng.normal(0, 9, pixels.shape) + 12
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).convert("RGB")
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def scanned_pdf_bytes(pages: list, *, text_pages: dict[int, list[str]] | None = None) -> bytes:
+    """A PDF whose pages are images (a scan, no text layer); ``text_pages`` {index: lines} makes those pages
+    real text instead, for a mixed PDF."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    _register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    width, height = A4
+    for index, image in enumerate(pages):
+        if text_pages and index in text_pages:
+            pdf.setFont(CJK_FONT, 12)
+            for row, line in enumerate(text_pages[index]):
+                pdf.drawString(50, height - 60 - row * 20, line)
+        else:
+            scale = min((width - 60) / image.width, (height - 60) / image.height)
+            pdf.drawImage(ImageReader(image.convert("RGB")), 30, height - 30 - image.height * scale,
+                          width=image.width * scale, height=image.height * scale)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- the browser (UI and API docs tests)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install_browser.sh"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,7 +9,9 @@ import pytest
 
 from tests.conftest import PYTHON, REPO_ROOT, SHIFAN_DIR
 
-SOURCE_KEYS = ["rank", "doc_id", "title", "source", "page", "section", "text", "score"]
+# fields are only ever added: the first eight as they always were, then those added since
+SOURCE_KEYS = ["rank", "doc_id", "title", "source", "page", "section", "text", "score",
+               "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date"]
 
 
 def run(*args: str, stdin: str | None = None, index_dir) -> subprocess.CompletedProcess:

@@ -116,6 +116,27 @@ def test_installed_masking_covers_handlers_added_later(restore_record_factory, t
     assert_masked(path.read_text(encoding="utf-8"))
 
 
+def test_api_keys_are_masked_in_every_log_line(file_logger):
+    """A configured key (registered by the API at start) and any bearer token never show in a log, even when a
+    key looks like a phone number to the personal-number masking."""
+    from assistant.privacy import register_secrets
+
+    key = "sk-13912345678-configured"
+    register_secrets([key])
+    logger, path = file_logger
+    logger.addFilter(MaskingFilter())
+    logger.warning("request headers: %s", {"authorization": "Bearer some-unregistered-token"})
+    logger.warning("key %s rejected", key)
+    try:
+        raise PermissionError(f"bad key {key}")
+    except PermissionError:
+        logger.exception("auth failed")
+    log = path.read_text(encoding="utf-8")
+    assert "some-unregistered-token" not in log and "'Bearer ****'" in log
+    assert key not in log and "13912345678" not in log and "configured" not in log
+    assert log.count("****") >= 3 and "PermissionError: bad key ****" in log
+
+
 # how people really type their numbers (issue 12): each form is masked; ordinary figures are left alone
 WRITTEN_FORMS = [
     ("手机 139 1234 5678", "139****5678", "13912345678"),

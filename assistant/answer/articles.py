@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer.extractive import Candidate, cite, score_candidates
+from assistant.answer.extractive import cite
+from assistant.retrieve.evidence import Candidate, score_candidates
 from assistant.retrieve.hybrid import RetrievedChunk
 from assistant.retrieve.references import ARTICLE, cited_title, section_article
 from assistant.retrieve.threshold import KIND_FIGURE, Coverage, FIGURE
@@ -46,7 +47,7 @@ def is_article(hit: RetrievedChunk) -> bool:
 def pick_articles(question: str, hits: list[RetrievedChunk], coverage: Coverage, embeddings) -> list[QuotedArticle]:
     """The article that answers best (when the best sentence comes from an article), and a second one that
     answers nearly as well; [] when the best answer is not in an article."""
-    scored = score_candidates(question, hits, coverage, embeddings, whole_limit=0)  # sentences, not whole chunks
+    scored = score_candidates(question, hits, embeddings, whole_limit=0)  # sentences, not whole chunks
     if not scored:
         return []
     by_rank = {hit.rank: hit for hit in hits}

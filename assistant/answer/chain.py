@@ -20,6 +20,7 @@ from assistant.answer.extractive import cite, compose, select_sentences
 from assistant.answer.followup import agrees, small_talk, thread
 from assistant.ingest.clean import _matches, split_sentences, strip_hostile
 from assistant.answer.prompts import Prompts
+from assistant.answer.versions import version_notice
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
@@ -79,6 +80,8 @@ def without_requests(question: str) -> str:
     searched for nor echoed.  A question that is nothing but such a request is left whole, for the gate to
     refuse."""
     sentences = split_sentences(question) or [question]
+    if any(_matches("solicitation", s) and not _matches("instruction", s) for s in sentences):
+        return question  # an advert (代办…包过,加微信) is not a question with an injection: the gate refuses it
     kept = [s for s in sentences if not (_matches("instruction", s) or _matches("solicitation", s))]
     kept_text = "".join(kept).strip()
     return kept_text if kept and len(kept) < len(sentences) and len(kept_text) >= 4 else question
@@ -131,7 +134,7 @@ class AnswerChain:
         if coverage.reason == "other_domain":
             missing = f"(这属于“{coverage.other_domain}”方面的问题,不在已收录的就业政策文件范围内)"
         elif coverage.reason == "solicitation":
-            missing = "(本助手只依据政策文件答疑,不提供代写、代办等服务)"
+            missing = "(本助手只依据政策文件答疑,不替人撰写材料,也不提供有偿办理服务)"
         elif coverage.reason == "instruction":
             missing = "(本助手只依据已收录的政策文件回答就业政策问题,不执行其他指令)"
         elif coverage.reason == "no_such_document":
@@ -153,18 +156,18 @@ class AnswerChain:
         text = self.prompts.refusal.format(missing=missing, looked_for=f"与“{echoed}”有关的规定" if echoed else "与您的问题有关的规定")
         return f"{text}\n{coverage.referral}。" if coverage.referral else text
 
-    def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> tuple[str, bool]:
-        """The sources' own words: the answering article (documents with 条) or the best sentences."""
+    def _extractive(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage,
+                    unsure: bool = False) -> tuple[str, bool]:
+        """The sources' own words: the answering article (documents with 条) or the best sentences; framed as
+        "perhaps related" when ``unsure`` or when no sentence answers well."""
         hits = hits[: self.settings.max_context_chunks]
-        articles = pick_articles(standalone, hits, coverage, self.retriever.embedding_cache)
-        if articles:
-            unsure = articles[0].sentences[0].score < _UNSURE_SCORE
-            if not unsure:
-                return compose_articles(articles, coverage, self.prompts.extractive_article), False
-        chosen = select_sentences(standalone, hits, coverage, self.retriever.embedding_cache, self.settings.max_sentences)
+        articles = [] if unsure else pick_articles(standalone, hits, coverage, self.retriever.embedding_cache)
+        if articles and articles[0].sentences[0].score >= _UNSURE_SCORE:
+            return compose_articles(articles, coverage, self.prompts.extractive_article), False
+        chosen = select_sentences(standalone, hits, self.retriever.embedding_cache, self.settings.max_sentences)
         if not chosen:
             return "", False
-        unsure = max(c.score for c in chosen) < _UNSURE_SCORE
+        unsure = unsure or max(c.score for c in chosen) < _UNSURE_SCORE
         return compose(chosen, self.prompts.extractive, self.prompts.extractive_unsure, unsure), unsure
 
     def _hedge(self, standalone: str, hits: list[RetrievedChunk], coverage: Coverage) -> str:
@@ -174,7 +177,7 @@ class AnswerChain:
         if articles:
             quoted = f"{articles[0].citation}:\n{quote(articles[0])}"
         else:
-            chosen = select_sentences(standalone, hits, coverage, self.retriever.embedding_cache, 2)
+            chosen = select_sentences(standalone, hits, self.retriever.embedding_cache, 2)
             quoted = "\n".join(f"• {cite(c.text, c.source_rank)}" for c in chosen)
         topic = f"“{coverage.amount_term}”" if coverage.amount_term else "这个问题"
         return self.prompts.hedge.format(topic=topic, what=_WHAT_IS_MISSING.get(coverage.amount_kind.split("+")[0],
@@ -253,7 +256,9 @@ class AnswerChain:
 
         source_texts = [hit.chunk.text for hit in hits]
         if coverage.outcome == "hedge":  # the same words whichever backend: what the documents do not state
-            checked = check_answer(self._hedge(standalone, hits, coverage), source_texts, from_model=False)
+            hedge = self._hedge(standalone, hits, coverage) if coverage.reason == "not_stated" else \
+                self._extractive(standalone, hits, coverage, unsure=True)[0]
+            checked = check_answer(hedge, source_texts, from_model=False)
             yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, "extractive", hits,
                                                       "", coverage, checked.dropped)}
             return
@@ -276,6 +281,7 @@ class AnswerChain:
                 backend, text = "extractive", ""
                 yield {"type": "fallback", "reason": type(exc).__name__}
 
+        notice = "\n".join(n for n in (notice, version_notice(hits)) if n)  # an older or newer version exists
         if text:
             checked = check_answer(text, source_texts)
             if checked.cited:
@@ -284,7 +290,7 @@ class AnswerChain:
                 return
             # an LLM answer with no valid citation is not grounded (and the gate already found evidence, so a
             # "没有找到" from the model is not trusted either): show the sources' own words instead
-            notice = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
+            notice = "\n".join(n for n in ("(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)", version_notice(hits)) if n)
             backend = "extractive"
 
         text, _ = self._extractive(standalone, hits, coverage)

@@ -20,7 +20,7 @@ from functools import lru_cache
 import yaml
 
 from assistant.ingest.clean import normalize_query_text
-from assistant.retrieve.places import asked_places, is_place
+from assistant.retrieve.places import question_places
 from assistant.settings import DATA_DIR
 from assistant.text.figures import figures
 
@@ -44,7 +44,6 @@ _DOC_BRACKETED = re.compile(r"《([^《》]{2,40})》")
 _DOC_NAMED = re.compile(r"[\u4e00-\u9fff]{2,16}?(?:实施条例|条例|实施细则|司法解释)")
 _DOC_TRIM = re.compile(r"^.*(?:请问|知道|想问|问一下|按照|根据|依照|依据|关于|对于|那么|[在按那看查问的里])")
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[条点项](?:第[一二三四五六七八九十\d]+[款项])?")
-_PLACE_CUT = re.compile(r"[在去到从对和与向给是的了于及或等就把被让那想问]")
 # words between the topic and what is asked: 见习补贴每月【能拿】多少 -> the new asked words replace them too
 _ASK_GLUE = re.compile(r"(?:每月|每年|每人|每天|按月|一共|总共)?(?:按照?什么|按|什么|哪些|啥)?"
                        r"(?:是|有|能|可以|可|能够|最多|最长|最高|一般|大概|要|需要|得|应该|应当)*"
@@ -108,19 +107,7 @@ def _surfaces() -> tuple[dict[str, tuple[str, str]], re.Pattern]:
 
 def _place_slots(text: str) -> list[Slot]:
     """Places named in the text, as the gazetteer and the place gate read them, cut to the name itself."""
-    slots = []
-    not_places = set(terms()["not_places"])
-    for found in asked_places(text):
-        # "高校毕业生在示范市" -> "示范市", "我在郑州市" -> "郑州市": from the gazetteer name inside, or after
-        # the last function word
-        inner = next((found[i:] for i in range(len(found) - 1) if is_place(found[i : i + 2]) or is_place(found[i : i + 3])),
-                     _PLACE_CUT.split(found)[-1])
-        if len(inner) < 2 or inner in not_places or any(inner.endswith(w) for w in not_places if len(w) >= 3):
-            continue
-        start = text.find(inner)
-        if start >= 0:
-            slots.append(Slot("place", inner, start, start + len(inner)))
-    return slots
+    return [Slot("place", place, start, start + len(place)) for place, start in question_places(text)]
 
 
 def parse(text: str) -> Question:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index.tokenize import tokenize
+from assistant.index.tokenize import token_fingerprint, tokenize
 
 FORMAT_VERSION = 2
 TOKENS_FILE = "tokens.pkl"
@@ -44,6 +44,7 @@ class BM25Index:
         self._retriever = retriever
         self._tokens = tokens  # None: not loaded, read from tokens_path when a rebuild asks
         self._tokens_path = tokens_path
+        self.tokens_version = token_fingerprint()  # what tokenised them; a saved index says its own
         self._vocab = retriever.vocab_dict if retriever is not None else {}
         # documents as small integer codes: masking by document is then a table lookup, not a string search
         self._doc_names = sorted(set(fields.doc_ids))
@@ -58,7 +59,8 @@ class BM25Index:
 
     @classmethod
     def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> "BM25Index":
-        """records: iterable of StoredChunk (id, indexed text, metadata)."""
+        """records: iterable of StoredChunk (id, indexed text, metadata).  ``token_cache`` must come from the
+        current tokenizer (see ``reusable_tokens``)."""
         bm25s = _bm25s()
 
         cache = token_cache or {}
@@ -137,7 +139,8 @@ class BM25Index:
             with (staging / TOKENS_FILE).open("wb") as fh:
                 pickle.dump(self.tokens, fh, protocol=5)
             (staging / "meta.json").write_text(
-                json.dumps({"format": FORMAT_VERSION, "generation": self.generation, "chunks": len(self.ids)})
+                json.dumps({"format": FORMAT_VERSION, "generation": self.generation, "chunks": len(self.ids),
+                            "tokens_version": self.tokens_version})
             )
             old = directory.with_name(directory.name + ".old")
             if directory.exists():
@@ -163,7 +166,13 @@ class BM25Index:
             retriever = bm25s.BM25.load(str(directory / "bm25s")) if state["ids"] else None
         except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
             return None
-        return cls(state["ids"], state["fields"], retriever, int(meta["generation"]), None, directory / TOKENS_FILE)
+        index = cls(state["ids"], state["fields"], retriever, int(meta["generation"]), None, directory / TOKENS_FILE)
+        index.tokens_version = meta.get("tokens_version", "")
+        return index
+
+    def reusable_tokens(self) -> dict[str, list[str]] | None:
+        """The token cache for the next rebuild, or None when another tokenizer version made it."""
+        return self.tokens if self.tokens_version == token_fingerprint() else None
 
     @property
     def tokens(self) -> dict[str, list[str]]:

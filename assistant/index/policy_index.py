@@ -20,8 +20,10 @@ from typing import Callable
 from assistant.index.bm25 import BM25Index
 from assistant.index.embeddings import load_embeddings
 from assistant.index.store import ChromaStore, IndexUnavailable, make_client, storage_error, storage_problem
+from assistant.index.versions import link_versions
+from assistant.ingest.fingerprint import pipeline_fingerprint
 from assistant.ingest.models import FileReport, IngestError
-from assistant.ingest.pipeline import SourceFile, discover, doc_id_for, file_hash, process_file
+from assistant.ingest.pipeline import SourceFile, check_inside_root, discover, doc_id_for, file_hash, process_file
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,7 +122,7 @@ class PolicyIndex:
         with self._refresh_lock:
             if generation == self._seen_generation:
                 return
-            documents = self.store.documents()
+            documents = link_versions(self.store.documents())  # versions in force, computed on every read
             bm25 = self._bm25
             background = False
             if bm25 is None or bm25.generation != generation:
@@ -163,7 +165,7 @@ class PolicyIndex:
 
     def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
         with self._rebuild_lock:  # one at a time: a writer's and a background rebuild share bm25_dir
-            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.tokens if previous else None)
+            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.reusable_tokens() if previous else None)
             try:
                 bm25.save(self.bm25_dir)
             except OSError:
@@ -193,6 +195,9 @@ class PolicyIndex:
                     "date": meta.get("date", ""),
                     "region": meta.get("region", ""),
                     "chunks": int(meta.get("chunk_count", 0)),
+                    "issuer": meta.get("issuer", ""),
+                    "validity": meta.get("validity", ""),
+                    "superseded_by": meta.get("superseded_by", ""),
                 }
                 for doc_id, meta in sorted(documents.items(), key=lambda item: item[1].get("source", ""))
             ],
@@ -240,7 +245,11 @@ class PolicyIndex:
                     self.store.delete_document(doc_id)  # finish what a killed run started
             files = discover(paths, corpus_dir)
             for done, source_file in enumerate(files, start=1):
-                report.files.append(self._ingest_one(source_file, registry))
+                step = None
+                if progress:  # steps inside a file (OCR pages) as the file's own progress line
+                    def step(text, name=source_file.source, before=done - 1):
+                        progress(f"{name} · {text}", before, len(files), report.chunks)
+                report.files.append(self._ingest_one(source_file, registry, step))
                 if progress:
                     progress(source_file.source, done, len(files), report.chunks)
             if prune:
@@ -269,9 +278,9 @@ class PolicyIndex:
             for doc_id in unfinished:
                 meta = registry[doc_id]
                 path = corpus_dir / meta.get("source", "")
-                if meta.get("status") == "pending" and path.is_file():
-                    retry.append(path)
-                else:
+                if meta.get("status") in ("pending", "complete") and path.is_file():
+                    retry.append(path)  # half-written, or written by an older pipeline
+                elif meta.get("status") != "complete":
                     self.store.delete_document(doc_id)  # half-deleted, or its file is gone
             for source_file in discover(retry, corpus_dir) + saved:
                 report.files.append(self._ingest_one(source_file, registry, record_failure=True))
@@ -305,9 +314,12 @@ class PolicyIndex:
         return sorted(failed, key=lambda meta: -float(meta.get("failed_at", 0)))
 
     def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
-        """Registry records not complete, and files under ``paths`` the registry does not know (or knows as
-        failed with other content: a file replaced since)."""
-        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") not in ("complete", "failed")]
+        """Registry records not complete or written by another pipeline, and files under ``paths`` the registry
+        does not know (or knows as failed, with other content or under another pipeline: a file replaced since, or
+        a pipeline that may read it now)."""
+        current = pipeline_fingerprint(self.settings.ingest)
+        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") != "failed"
+                      and (meta.get("status") != "complete" or meta.get("pipeline") != current)]
         existing = [path for path in paths if path.exists()]
         corpus_dir = Path(self.settings.paths.corpus_dir)
 
@@ -315,25 +327,31 @@ class PolicyIndex:
             meta = registry.get(doc_id_for(source_file.source))
             if meta is None:
                 return False
-            return meta.get("status") != "failed" or meta.get("content_hash") == _hash_or_none(source_file.path)
+            return meta.get("status") != "failed" or (meta.get("content_hash") == _hash_or_none(source_file.path)
+                                                      and meta.get("pipeline") == current)
 
         saved = [f for f in discover(existing, corpus_dir) if not known(f)]
         return unfinished, saved
 
-    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict], record_failure: bool = False,
+    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict], step=None, record_failure: bool = False,
                     place: Path | None = None) -> FileReport:
         """Index one file.  With ``place``, the file is staged: moved there once read, deleted if it cannot be.
         With ``record_failure``, a file that cannot be indexed is recorded as failed in the registry."""
         source = source_file.source
-        digest = ""
+        digest, known = "", None
         try:
+            check_inside_root(source_file)  # before reading a byte of it
             digest = file_hash(source_file.path)
             known = registry.get(doc_id_for(source))
-            if known and known.get("content_hash") == digest and known.get("status") == "complete":
+            same_file = bool(known) and known.get("content_hash") == digest and known.get("status") == "complete"
+            pipeline = pipeline_fingerprint(self.settings.ingest)
+            if same_file and known.get("pipeline") == pipeline:
                 if place is not None:
                     os.replace(source_file.path, place)
                 return FileReport(source, "unchanged", int(known.get("chunk_count", 0)), title=known.get("title", ""))
-            processed = process_file(source_file, self.settings.ingest, digest)
+            if same_file:
+                log.info("re-processing %s: the ingest pipeline changed (%s -> %s)", source, known.get("pipeline"), pipeline)
+            processed = process_file(source_file, self.settings.ingest, digest, step)
             if place is not None:
                 place.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source_file.path, place)  # read well: only now is it part of the corpus
@@ -346,17 +364,19 @@ class PolicyIndex:
                                     reason_en=str(exc))
             if place is not None:
                 source_file.path.unlink(missing_ok=True)
-            if record_failure:
+            # a document indexed before (by an older pipeline) keeps being served as it was
+            if record_failure and not (known and known.get("status") == "complete"):
                 self._record_failure(failed, digest)
             return failed
         vectors = self.embeddings.embed_documents([c.indexed_text for c in processed.chunks])
         self.store.replace_document(processed.doc, processed.chunks, vectors)
-        return FileReport(source, "indexed", len(processed.chunks), title=processed.doc.title)
+        code = "pipeline_changed" if same_file else ""
+        return FileReport(source, "indexed", len(processed.chunks), code=code, title=processed.doc.title)
 
     def _record_failure(self, failed: FileReport, digest: str) -> None:
         try:
             self.store.record_failure(doc_id_for(failed.source), failed.source, digest, failed.code or failed.status,
-                                      failed.reason_zh)
+                                      failed.reason_zh, pipeline_fingerprint(self.settings.ingest))
         except IndexUnavailable as exc:  # the report still says why; the next start will try the file again
             log.warning("could not record the failure of %s: %s", failed.source, exc)
 

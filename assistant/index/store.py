@@ -141,6 +141,9 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "date_int": int(doc.date.replace("-", "")) if doc.date else 0,
         "issuer": doc.issuer,
         "doc_number": doc.doc_number,
+        "ocr": chunk.ocr,  # recognised from a scan: the source card says so
+        "effective": doc.effective,
+        "validity": doc.validity,
     }
 
 
@@ -259,11 +262,14 @@ class ChromaStore:
         self._bump_generation()
 
     @_unavailable_as_error
-    def record_failure(self, doc_id: str, source: str, content_hash: str, code: str, reason_zh: str) -> None:
+    def record_failure(self, doc_id: str, source: str, content_hash: str, code: str, reason_zh: str,
+                       pipeline: str) -> None:
         """A file that could not be indexed, with the reason: staff see it in the console, and a start does not
-        read the same content again.  It holds no chunks, so nothing changes for questions."""
+        read the same content again (until the ingest pipeline changes).  It holds no chunks, so nothing
+        changes for questions."""
         meta = {"doc_id": doc_id, "source": source, "title": Path(source).name, "content_hash": content_hash,
-                "status": "failed", "code": code, "reason": reason_zh, "chunk_count": 0, "failed_at": time.time()}
+                "status": "failed", "code": code, "reason": reason_zh, "chunk_count": 0, "failed_at": time.time(),
+                "pipeline": pipeline}
         self.registry.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta], documents=[source])
 
     @_unavailable_as_error

@@ -7,9 +7,12 @@ parts, so a query for 扩岗补助 still meets 一次性扩岗补助.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
+
 from assistant.settings import DATA_DIR
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
@@ -55,3 +58,13 @@ def domain_terms() -> list[str]:
     """The words of the domain dictionary, longest first."""
     words = [line.split()[0] for line in (DATA_DIR / "userdict.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     return sorted(set(words), key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def token_fingerprint() -> str:
+    """The version of the tokens: this module and the word lists it reads.  Cached tokens of another
+    version are not reused (a new userdict entry must reach every chunk already indexed)."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), DATA_DIR / "userdict.txt", DATA_DIR / "stopwords.txt"):
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()[:16]

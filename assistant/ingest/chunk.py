@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.ingest.clean import split_sentences
-from assistant.ingest.models import Chunk, DocumentMeta, Paragraph, chunk_header
+from assistant.ingest.models import TABLE_CELL_SEPARATOR, Chunk, DocumentMeta, Paragraph, chunk_header
 
 _NUM = r"[一二三四五六七八九十百零〇两\d]+"
 # (level, pattern); lower level = outer
@@ -27,7 +27,41 @@ _HEADINGS = [
     (6, re.compile(r"^\d{1,2}(\.|、)(?!\d)")),
     (7, re.compile(r"^(\(\d{1,2}\)|[①-⑳])")),
 ]
-_ARTICLE = re.compile(rf"^第{_NUM}条")
+_ARTICLE = re.compile(rf"^第({_NUM})条")
+# what follows `第X条` when it is a reference (`第九条的规定`, `第九条、第十条`, `第九条第二款`), not an article
+_REFERENCE_AFTER = re.compile(r"^(的|规定|所|之|、|,|和|或|及|与|至|到|中|第[一二三四五六七八九十百零〇两\d]+[款项目])")
+_SENTENCE_END = set("。;:!?…\"”’」』)】")  # a paragraph ending so is complete; the next line starts anew
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def article_number(numeral: str) -> int | None:
+    """`第一百二十三条`'s number: Chinese numerals (with 十/百/千) or digits; None when unreadable."""
+    if numeral.isdigit():
+        return int(numeral)
+    total, current = 0, 0
+    for ch in numeral:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch in "十百千":
+            total += (current or 1) * {"十": 10, "百": 100, "千": 1000}[ch]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _starts_article(text: str, last: int | None) -> bool:
+    """Whether `第X条` at the start of a line opens article X: it continues the numbering (X just after the
+    last article, or a first article, or 第一条 starting an annex) and is not a cross-reference that wrapped to a new line
+    (`…依据本法第八条、` / `第九条的规定…`)."""
+    found = _ARTICLE.match(text)
+    if not found:
+        return False
+    if _REFERENCE_AFTER.match(text[found.end():]):
+        return False
+    number = article_number(found.group(1))
+    # a gap of one or two (an article lost with a page) still continues the numbering
+    return number is None or last is None or last < number <= last + 3 or number == 1
 _QUESTION = re.compile(r"^(\d{1,3}[.、]\s*)?(问|Q)\s*[::]")
 _ANSWER = re.compile(r"^(答|A)\s*[::]")
 ARTICLE_LEVEL = 3
@@ -84,11 +118,24 @@ def structure(paragraphs: list[Paragraph]) -> list[_Block]:
             stack.pop()
         stack.append((level, label, next(counter)))
 
+    last_article: int | None = None
     for paragraph in paragraphs:
         text = paragraph.text
         level = _heading_level(text)
+        if (
+            _ARTICLE.match(text)
+            and unit is not None
+            and unit.kind == "article"
+            and unit.paragraphs[-1].text[-1:] not in _SENTENCE_END
+            and not _starts_article(text, last_article)
+        ):
+            # a cross-reference wrapped to the start of a line: the sentence goes on in the open article
+            previous = unit.paragraphs[-1]
+            unit.paragraphs[-1] = Paragraph(previous.text + text, previous.page)
+            continue
         if _ARTICLE.match(text):
-            push(ARTICLE_LEVEL, _ARTICLE.match(text).group(0))
+            push(ARTICLE_LEVEL, "第" + _ARTICLE.match(text).group(1) + "条")
+            last_article = article_number(_ARTICLE.match(text).group(1)) or last_article
             unit = _Block(path(), "article", [paragraph], ids())
             blocks.append(unit)
             continue
@@ -189,12 +236,22 @@ def _pack_with_pages(paragraphs: list[Paragraph], budget: int) -> list[tuple[str
     out: list[tuple[str, int | None]] = []
     current: list[Paragraph] = []
     length = 0
+    header: Paragraph | None = None  # the first row of the table being packed: it names the columns
+    previous = ""
     for piece in pieces:
+        is_row = TABLE_CELL_SEPARATOR in piece.text
+        if is_row and TABLE_CELL_SEPARATOR not in previous:
+            header = piece
+        elif not is_row:
+            header = None
         if current and length + 1 + len(piece.text) > budget:
             out.append(("\n".join(p.text for p in current), current[0].page))
             current, length = [], 0
+            if header is not None and header is not piece and len(header.text) + 1 + len(piece.text) <= budget:
+                current, length = [header], len(header.text)  # a table split over chunks keeps its header rows
         length += len(piece.text) + (1 if current else 0)
         current.append(piece)
+        previous = piece.text
     if current:
         out.append(("\n".join(p.text for p in current), current[0].page))
     return out

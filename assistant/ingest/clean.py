@@ -248,6 +248,7 @@ def join_wrapped_lines(
     if not hard_wrapped or len(widths) < 2:
         return lines
     width = _typical_width(widths)
+    columns = _typical_width(sorted(display_width(line.text) for line in lines if line.text))
     alone = stands_alone or (lambda text: False)
     out: list[Paragraph] = []
     last = ""  # the previous line as printed, before any joining
@@ -258,7 +259,7 @@ def join_wrapped_lines(
             out
             and out[-1].text
             and line.text
-            and len(last) >= 0.7 * width
+            and (len(last) >= 0.7 * width or display_width(last) >= 0.7 * columns)
             and last[-1] not in _TERMINAL
             and not _HEADING_START.match(line.text)
             and not last_alone
@@ -331,16 +332,41 @@ def _typical_width(sorted_lengths: list[int]) -> int:
     return sorted_lengths[int(n * 0.9) - 1] if n >= 10 else sorted_lengths[-1]
 
 
+_FOLDED_MARKS = frozenset(",;:!?()")  # full-width in the file (two columns), half-width once folded
+
+
+def display_width(text: str) -> int:
+    """Columns a line took in a fixed-width editor: a hanzi or a Chinese punctuation mark two, ASCII one.
+
+    Lines are measured after folding, which turned `,` `(` … half-width: they count as the two
+    columns they took in the file.
+    """
+    return sum(2 if ch in _FOLDED_MARKS or unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def looks_hard_wrapped(lines: list[str]) -> bool:
-    """True when most lines stop at one width, as in text saved from a PDF or an e-mail."""
+    """True when most lines stop at one width, as in text saved from a PDF or an e-mail.
+
+    The width is counted in characters, and also in columns: an editor wraps GBK text at a column
+    (76, 80, 100), so a full line holding digits has more characters than one of hanzi only.
+    """
     lengths = [len(line) for line in lines if line.strip()]
     if len(lengths) < 4:
         return False
     width = _typical_width(sorted(lengths))
-    if width > 120 or width < 20:  # short lines of a similar length are a list, not a wrapped text
+    if 20 <= width <= 120:  # short lines of a similar length are a list, not a wrapped text
+        near_full = sum(1 for n in lengths if n >= 0.85 * width)
+        if near_full >= 0.5 * len(lengths):
+            return True
+    filled = [line.strip() for line in lines if line.strip()]
+    width = _typical_width(sorted(display_width(line) for line in filled))
+    if not 40 <= width <= 240:
         return False
-    near_full = sum(1 for n in lengths if n >= 0.85 * width)
-    return near_full >= 0.5 * len(lengths)
+    # lines that reach the margin (a wide character that did not fit ends one a column short) and stop
+    # mid-sentence: a paragraph of a text set at that width goes on on the next line
+    margin = [line for line in filled if width - 3 <= display_width(line) <= width]
+    mid_sentence = sum(1 for line in margin if line[-1] not in _TERMINAL)
+    return len(margin) >= max(3, 0.2 * len(filled)) and mid_sentence >= 0.7 * len(margin)
 
 
 # ---------------------------------------------------------------- stripping
@@ -672,6 +698,9 @@ def _stands_alone(line: str) -> bool:
     )
 
 
+_MARKUP_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
 def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     """Clean every page and return paragraphs that keep their page numbers."""
     removed: list[Removed] = []
@@ -680,6 +709,7 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     split_pages: list[list[str]] = []
     for page in pages:
         text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
+        text = _MARKUP_COMMENT.sub("", text)  # `<!-- INFO END -->` of Markdown law files: never body text
         text = _EMOJI.sub("", repair_characters(text, removed))
         page_lines = [re.sub(r"[ \t]+", " ", raw).strip() for raw in text.split("\n")]
         while page_lines and not page_lines[-1]:

@@ -1,16 +1,18 @@
 """Turn a file on disk into pages of raw text, or an IngestError saying why not.
 
-Every loader checks the caps in settings before doing expensive work, so a
-hostile file is refused early instead of exhausting memory.
+Every loader checks the caps in settings before doing expensive work, and counts
+characters and seconds while it parses (``Budget``), so a hostile file is refused
+part-way instead of exhausting memory or time.  Text a reader would not see
+(hidden HTML, invisible PDF text, hidden DOCX runs) is not extracted.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
 from pathlib import Path
 
+from assistant.ingest.budget import Budget
 from assistant.ingest.clean import _word_freq, fold_width, parse_byline, to_simplified
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, IngestError, LoadedDocument, Page
 from assistant.settings import IngestSettings
@@ -18,7 +20,27 @@ from assistant.settings import IngestSettings
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
+def _loaders() -> dict:
+    from assistant.ingest import office, ocr
+
+    loaders = {
+        ".pdf": _load_pdf,
+        ".docx": office.load_docx,
+        ".xlsx": office.load_xlsx,
+        ".csv": office.load_csv,
+        ".doc": office.load_doc,
+        ".wps": office.load_doc,
+        ".ofd": office.load_ofd,
+        ".html": _load_html,
+        ".htm": _load_html,
+        ".md": _load_markdown,
+    }
+    loaders.update({ext: ocr.load_image for ext in ocr.IMAGE_EXTENSIONS})
+    return loaders
+
+
+def load_file(path: Path, source: str, caps: IngestSettings, budget: Budget | None = None) -> LoadedDocument:
+    budget = budget or Budget(caps)
     ext = path.suffix.lower()
     if ext not in caps.supported_extensions:
         raise IngestError(
@@ -36,21 +58,7 @@ def load_file(path: Path, source: str, caps: IngestSettings) -> LoadedDocument:
             f"file too large ({format_size(size)} > {caps.max_file_mb:g} MB)",
         )
     data = path.read_bytes()
-    loader = {
-        ".pdf": _load_pdf,
-        ".docx": _load_docx,
-        ".html": _load_html,
-        ".htm": _load_html,
-        ".md": _load_markdown,
-    }.get(ext, _load_text)
-    doc = loader(data, source, caps)
-    total = sum(len(p.text) for p in doc.pages)
-    if total > caps.max_chars_per_file:
-        raise IngestError(
-            "too_many_chars",
-            f"提取出的文字过多({total} 字),上限为 {caps.max_chars_per_file} 字",
-            f"extracted text too long ({total} > {caps.max_chars_per_file} characters)",
-        )
+    doc = _loaders().get(ext, _load_text)(data, source, caps, budget)
     if not any(p.text.strip() for p in doc.pages):
         raise IngestError("no_text", "文件中没有可提取的文字", "no extractable text")
     return doc
@@ -73,7 +81,8 @@ _PLACEHOLDER_TITLES = re.compile(
 def useful_title(value: str) -> str | None:
     """A title from file properties, or None when it is a tool's placeholder (`untitled`, `Microsoft Word - x.doc`)."""
     value = re.sub(r"\s+", " ", value).strip()
-    if not value or _PLACEHOLDER_TITLES.match(value) or not re.search(r"[\w\u3400-\u9fff]", value):
+    bare = value.strip("()()[]<>【】 ")  # `(anonymous)`, `<untitled>`
+    if not value or _PLACEHOLDER_TITLES.match(bare) or not re.search(r"[\w\u3400-\u9fff]", value):
         return None
     return value
 
@@ -193,8 +202,8 @@ def _plausibility(text: str) -> float:
     return good / len(text)
 
 
-def _load_text(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
-    return LoadedDocument(source=source, pages=[Page(decode_text(data))])
+def _load_text(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> LoadedDocument:
+    return LoadedDocument(source=source, pages=[Page(budget.add(decode_text(data)))])
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -205,8 +214,8 @@ _MD_LIST = re.compile(r"^\s*[-*+]\s+", re.M)
 _MD_QUOTE = re.compile(r"^\s*>\s?", re.M)
 
 
-def _load_markdown(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
-    text = decode_text(data)
+def _load_markdown(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> LoadedDocument:
+    text = budget.add(decode_text(data))
     title = None
     first_heading = re.search(r"^\s{0,3}#\s+(.+)$", text, re.M)
     if first_heading:
@@ -242,12 +251,85 @@ def _page_text(page) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+# Operators that make text unseen: render mode 3 (invisible) or 7 (clip only), a white fill.
+_UNSEEN_HINT = re.compile(
+    rb"(?<![\d.])[37]\s+Tr\b|(?<![\d.])1(?:\.0*)?\s+g\b|(?<![\d.])1(?:\.0*)?\s+1(?:\.0*)?\s+1(?:\.0*)?\s+rg\b"
+    rb"|(?<![\d.])0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+k\b|\bscn?\b"
+)
+_SHOW_TEXT = (b"Tj", b"TJ", b"'", b'"')
+
+
+def _is_white(operator: bytes, operands: list) -> bool:
+    try:
+        values = [float(v) for v in operands if not hasattr(v, "startswith")]
+    except (TypeError, ValueError):
+        return False
+    if operator == b"k":
+        return len(values) == 4 and all(v == 0 for v in values)
+    return bool(values) and len(values) in (1, 3) and all(v == 1 for v in values)
+
+
+def _drop_unseen_text(page, reader) -> int:
+    """Remove text a reader never sees (invisible render mode, white fill) from the page's content.
+
+    Text drawn that way is how a file plants words for a search engine, or an assistant, to find.
+    Returns how many text-showing operations were dropped; the page is left alone when there were none.
+    """
+    from pypdf.generic import ContentStream
+
+    contents = page.get_contents()
+    if contents is None or not _UNSEEN_HINT.search(contents.get_data()):
+        return 0
+    stream = ContentStream(contents, reader)
+    kept, dropped = [], 0
+    mode, white, saved = 0, False, []
+    for operands, operator in stream.operations:
+        if operator == b"q":
+            saved.append((mode, white))
+        elif operator == b"Q" and saved:
+            mode, white = saved.pop()
+        elif operator == b"Tr" and operands:
+            try:
+                mode = int(operands[0])
+            except (TypeError, ValueError):
+                mode = 0
+        elif operator in (b"g", b"rg", b"k", b"sc", b"scn"):
+            white = _is_white(operator, operands)
+        elif operator == b"cs":
+            white = False
+        elif operator in _SHOW_TEXT and (mode in (3, 7) or (white and mode in (0, 2, 4, 6))):
+            dropped += 1
+            if operator in (b"'", b'"'):
+                kept.append(([], b"T*"))  # those two also move to the next line
+            continue
+        kept.append((operands, operator))
+    if dropped:
+        from pypdf.generic import NameObject
+
+        stream.operations = kept
+        page[NameObject("/Contents")] = stream  # in memory only: the reader's page, never written back
+    return dropped
+
+
+def _has_words(text: str) -> bool:
+    return bool(CJK.search(text) or re.search(r"\w{3}", text))
+
+
+def _has_image(page) -> bool:
+    try:
+        objects = page["/Resources"].get_object().get("/XObject")
+        return bool(objects) and any(o.get_object().get("/Subtype") == "/Image" for o in objects.get_object().values())
+    except (KeyError, AttributeError, TypeError):
+        return False
+
+
+def _load_pdf(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise IngestError("not_pdf", "文件扩展名是 .pdf,但内容不是 PDF", "not a PDF file (no %PDF header)")
+    scanned: list[int] = []
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -265,7 +347,13 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
                 f"PDF 页数过多({n_pages} 页),上限为 {caps.max_pdf_pages} 页",
                 f"too many pages ({n_pages} > {caps.max_pdf_pages})",
             )
-        pages = [Page(_page_text(page), page=number) for number, page in enumerate(reader.pages, start=1)]
+        pages, hidden = [], 0
+        for number, page in enumerate(reader.pages, start=1):
+            hidden += _drop_unseen_text(page, reader)
+            text = budget.add(_page_text(page))
+            if not _has_words(text) and _has_image(page):
+                scanned.append(number)
+            pages.append(Page(text, page=number))
         title = None
         if reader.metadata and reader.metadata.title:
             title = useful_title(str(reader.metadata.title))
@@ -277,60 +365,23 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
         raise IngestError("damaged", f"PDF 文件已损坏或不完整:{exc}", f"damaged or truncated PDF: {exc}") from exc
     if n_pages == 0:
         raise IngestError("damaged", "PDF 文件已损坏:没有任何页面", "damaged PDF: no pages")
-    if not any(CJK.search(p.text) or re.search(r"\w{3}", p.text) for p in pages):
+    if scanned and caps.max_ocr_pages > 0:
+        from assistant.ingest.ocr import ocr_pdf_pages
+
+        for number, text in ocr_pdf_pages(data, scanned, caps, budget).items():
+            pages[number - 1] = Page(text, page=number, ocr=True)
+    if not any(_has_words(p.text) for p in pages):
+        off = caps.max_ocr_pages <= 0
         raise IngestError(
             "needs_ocr",
-            "PDF 没有文字层(可能是扫描件),需要先做 OCR 文字识别",
-            "PDF has no text layer (scanned?); needs OCR",
+            "PDF 没有文字层(可能是扫描件)," + ("文字识别(OCR)已关闭" if off else "文字识别(OCR)也没有识别出文字"),
+            "PDF has no text layer (scanned?); " + ("OCR is off" if off else "OCR recognised no text"),
         )
-    return LoadedDocument(source=source, pages=pages, title_hint=title)
+    extra = {"hidden": str(hidden)} if hidden else {}
+    return LoadedDocument(source=source, pages=pages, title_hint=title, extra=extra, laid_out=True)
 
 
 # ---------------------------------------------------------------- DOCX
-
-
-def _load_docx(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise IngestError("damaged", "DOCX 文件已损坏(不是有效的压缩包)", "damaged DOCX (not a zip archive)") from exc
-    uncompressed = sum(info.file_size for info in archive.infolist())
-    if uncompressed > caps.max_docx_uncompressed_mb * 1024 * 1024:
-        raise IngestError(
-            "zip_bomb",
-            f"DOCX 解压后过大({format_size(uncompressed)}),上限为 {caps.max_docx_uncompressed_mb:g} MB,已拒绝",
-            f"DOCX expands to {format_size(uncompressed)} > {caps.max_docx_uncompressed_mb:g} MB; refused",
-        )
-    if "word/document.xml" not in archive.namelist():
-        raise IngestError("damaged", "DOCX 文件已损坏(缺少正文)", "damaged DOCX (no word/document.xml)")
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - python-docx surfaces lxml and KeyErrors
-        raise IngestError("damaged", f"DOCX 文件已损坏:{exc}", f"damaged DOCX: {exc}") from exc
-    lines: list[str] = []
-    title = useful_title(document.core_properties.title or "")
-    body = document.element.body
-    for block in body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            paragraph = docx.text.paragraph.Paragraph(block, document)
-            text = paragraph.text.strip()
-            style = (paragraph.style.name if paragraph.style is not None else "") or ""
-            if text and title is None and style.lower() in ("title", "heading 1", "标题", "标题 1"):
-                title = text
-            lines.append(text)
-        elif tag == "tbl":
-            table = docx.table.Table(block, document)
-            for row in table.rows:
-                cells = []
-                for cell in row.cells:
-                    value = cell.text.strip()
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat
-                        cells.append(value)
-                lines.append(TABLE_CELL_SEPARATOR.join(cells))
-    return LoadedDocument(source=source, pages=[Page("\n".join(lines))], title_hint=title)
 
 
 # ---------------------------------------------------------------- HTML
@@ -344,7 +395,7 @@ _CONTENT_ATTR = re.compile(r"article|content|TRS_Editor|main|detail|text|zoom|bo
 _BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table", "blockquote", "pre")
 
 
-def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument:
+def _load_html(data: bytes, source: str, caps: IngestSettings, budget: Budget) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
     raw = _decode_html(data)
@@ -362,17 +413,27 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
     if soup.title and soup.title.string:
         # `正文标题_栏目_网站名` / `标题 - 网站名`; a hyphen inside the title (`2099-2100年`) stays
         title = re.split(r"\s*[_|丨]\s*|\s+[-–—]+\s+", soup.title.string.strip())[0].strip() or None
-    h1 = soup.find("h1")
-    if h1 and h1.get_text(strip=True):
-        title = h1.get_text(" ", strip=True)
+    hidden_classes, hidden_ids = _hidden_selectors(soup)
     for tag in soup(_BOILERPLATE_TAGS):
         tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.decomposed or tag.name in ("html", "body", "article", "main"):
+    for number, tag in enumerate(soup.find_all(True)):
+        # not `tag.decomposed`: on a tag never decomposed bs4 looks `_decomposed` up as a child tag, a search of
+        # the whole subtree per tag (a 60 KB page of nested <dd> took 94 s)
+        if vars(tag).get("_decomposed") or tag.name in ("html", "body"):
+            continue
+        if number % 500 == 0:
+            budget.check()
+        if _is_hidden(tag, hidden_classes, hidden_ids):
+            tag.decompose()  # a reader never sees it: not indexed, not a title
+            continue
+        if tag.name in ("article", "main"):
             continue
         attrs = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
         if attrs and _BOILERPLATE_ATTR.search(attrs) and not _CONTENT_ATTR.search(attrs):
             tag.decompose()
+    h1 = soup.find("h1")
+    if h1 and h1.get_text(strip=True):
+        title = h1.get_text(" ", strip=True)
     root = soup.find("article") or soup.find("main") or _densest_block(soup) or soup.body or soup
     lines = [line.strip() for line in _block_text(root).splitlines()]
     # The byline (记者/责任编辑/来源) often sits just outside the article body: keep it,
@@ -383,8 +444,51 @@ def _load_html(data: bytes, source: str, caps: IngestSettings) -> LoadedDocument
         for line in (raw.strip() for raw in _block_text(soup.body or soup).splitlines())
         if line and line not in inside and parse_byline(to_simplified(fold_width(line))) is not None
     ]
-    text = "\n".join([*lines, "", *dict.fromkeys(bylines)])
+    text = budget.add("\n".join([*lines, "", *dict.fromkeys(bylines)]))
     return LoadedDocument(source=source, pages=[Page(text)], title_hint=title)
+
+
+# Declarations that hide an element: not displayed, invisible, zero-sized, transparent or white text,
+# or placed far off-screen (`left:-9999px`, `text-indent:-9999px`), or clipped to nothing (`.sr-only`).
+_HIDING = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|opacity\s*:\s*0(\.0*)?\s*(;|$|!)"
+    r"|font-size\s*:\s*0(\.0*)?\s*(px|pt|em|rem|%)?\s*(;|$|!)"
+    r"|(?<![-\w])color\s*:\s*(#fff\b|#ffffff\b|white\b|transparent\b|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*[,)]|rgba\([^)]*,\s*0(\.0*)?\s*\))"
+    r"|(left|top|right|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}(\.\d+)?\s*(px|pt|em|rem)"
+    r"|clip\s*:\s*rect\(\s*0[^)]*\)|clip-path\s*:\s*inset\(\s*50%"
+    r"|(?<![-\w])(height|max-height)\s*:\s*0(px)?\s*(;|$|!)[^}]*overflow\s*:\s*hidden",
+    re.I,
+)
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def _hidden_selectors(soup) -> tuple[set[str], set[str]]:
+    """Classes and ids that the page's own style sheets hide (simple `.x` / `#y` / `tag.x` selectors)."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in soup.find_all("style"):
+        css = re.sub(r"/\*.*?\*/", "", style.get_text(), flags=re.S)
+        for selectors, declarations in _CSS_RULE.findall(css):
+            if not _HIDING.search(declarations):
+                continue
+            for selector in selectors.split(","):
+                last = selector.strip().split()[-1] if selector.strip() else ""
+                if re.search(r"[:\[]", last):
+                    continue  # `a:hover`, `[data-x]`: states and attributes are not judged
+                classes.update(re.findall(r"\.([\w-]+)", last))
+                ids.update(re.findall(r"#([\w-]+)", last))
+    return classes, ids
+
+
+def _is_hidden(tag, hidden_classes: set[str], hidden_ids: set[str]) -> bool:
+    attrs = tag.attrs or {}
+    if "hidden" in attrs or tag.name == "template" or (tag.name == "input" and str(attrs.get("type", "")).lower() == "hidden"):
+        return True
+    style = attrs.get("style")
+    if style and _HIDING.search(str(style)):
+        return True
+    classes = attrs.get("class") or []
+    return bool((hidden_classes and hidden_classes.intersection(classes)) or (attrs.get("id") in hidden_ids))
 
 
 def _block_text(root) -> str:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 # the cells of one table row, as the loaders write them on one line (DOCX and PDF tables alike)
 TABLE_CELL_SEPARATOR = " | "
+# shown with every passage recognised by OCR from a scan or a photo
+OCR_NOTICE = "扫描件识别文字,请以原件为准"
 
 
 class IngestError(Exception):
@@ -28,6 +30,7 @@ class Page:
 
     text: str
     page: int | None = None
+    ocr: bool = False  # recognised from an image (a scanned page, a photo), not read from a text layer
 
 
 @dataclass
@@ -36,6 +39,7 @@ class LoadedDocument:
     pages: list[Page]
     title_hint: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    laid_out: bool = False  # lines as set on a page (PDF, OCR): wrapped at a width, to be joined
 
 
 @dataclass
@@ -57,6 +61,13 @@ class DocumentMeta:
     region: str = ""
     reporter: str = ""
     editor: str = ""
+    promulgated: str = ""  # ISO date the text was adopted or first issued (通过/发布/公布)
+    effective: str = ""  # ISO date it took or takes effect (施行)
+    revised: str = ""  # ISO date of the latest revision (修订/修正), '' when never revised
+    validity: str = ""  # 'repealed' when the text itself says so; the index adds 'superseded' (versions)
+    repeals: str = ""  # titles of documents this one says it repeals or replaces, one a line
+    ocr_pages: str = ""  # pages recognised by OCR: '1,3' or 'all' (an image file); '' when none
+    pipeline: str = ""  # fingerprint of the ingest pipeline that wrote the chunks (ingest/fingerprint.py)
 
     def as_metadata(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items()}
@@ -70,6 +81,12 @@ class Chunk:
     text: str  # cleaned body, what is cited and shown
     page: int | None
     ordinal: int
+
+    @property
+    def ocr(self) -> bool:
+        """Whether this chunk's text was recognised from a scan or photo (its page, or the whole file)."""
+        pages = self.doc.ocr_pages
+        return pages == "all" or (self.page is not None and str(self.page) in pages.split(","))
 
     @property
     def header(self) -> str:

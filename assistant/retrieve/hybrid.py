@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from assistant.index.embeddings import EmbeddingCache
 from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
-from assistant.retrieve.places import asked_places, same_place
+from assistant.index.versions import FIELDS as VERSION_FIELDS
+from assistant.ingest.models import OCR_NOTICE
+from assistant.retrieve.places import asked_places, narrower, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.retrieve.references import article_number, named_documents, section_article
 from assistant.settings import RetrievalSettings
@@ -54,6 +57,33 @@ def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[Retrie
     return [hit for hit in ranked if not hit.meta.get("region") or speaks_for_asked(hit)]
 
 
+_YEAR = re.compile(r"((?:19|20|21)\d{2})\s*年?")
+NOT_IN_FORCE_FACTOR = 0.5  # the fused score of a superseded or repealed version, unless the question names its year
+
+
+def _prefer_in_force(question: str, ranked: list[RetrievedChunk], documents: dict[str, dict]) -> list[RetrievedChunk]:
+    """Versions in force first: a superseded or repealed document's chunks are demoted, and carry its version
+    fields (for the source card and the answer's notice).  A question naming a year (`2018年的上海市社会救助条例`)
+    prefers the version of that year instead, demoting the other versions of the same document."""
+    years = set(_YEAR.findall(question))
+    named: set[str] = set()  # documents of a version group whose year the question names
+    for hit in ranked:
+        meta = documents.get(hit.meta.get("doc_id", ""), {})
+        for name in VERSION_FIELDS:
+            hit.meta[name] = meta.get(name, "")
+        in_group = meta.get("superseded_by") or meta.get("older_versions")
+        if years and in_group and any(meta.get(f, "")[:4] in years for f in ("date", "promulgated", "revised")):
+            named.add(hit.meta.get("doc_id", ""))
+    for hit in ranked:
+        doc_id = hit.meta.get("doc_id", "")
+        if named:
+            if doc_id not in named and (hit.meta["superseded_by"] or hit.meta["older_versions"]):
+                hit.score *= NOT_IN_FORCE_FACTOR
+        elif hit.meta["validity"] in ("superseded", "repealed"):
+            hit.score *= NOT_IN_FORCE_FACTOR
+    return sorted(ranked, key=lambda hit: hit.score, reverse=True)
+
+
 def _date_int(value: str) -> int:
     return int(value.replace("-", "").ljust(8, "0")[:8])
 
@@ -84,6 +114,14 @@ class RetrievedChunk:
             "section": self.meta.get("section", ""),
             "text": self.chunk.text,
             "score": round(self.score, 6),
+            # added fields (none renamed): the document's date and issuer, and whether the passage was read by OCR
+            "date": self.meta.get("date", ""),
+            "issuer": self.meta.get("issuer", ""),
+            "ocr": bool(self.meta.get("ocr", False)),
+            "ocr_notice": OCR_NOTICE if self.meta.get("ocr") else "",
+            "validity": self.meta.get("validity", ""),
+            "superseded_by_title": self.meta.get("superseded_by_title", ""),
+            "superseded_by_date": self.meta.get("superseded_by_date", ""),
         }
 
 
@@ -176,11 +214,12 @@ class HybridRetriever:
             hit.bm25_score, hit.bm25_rank = score, rank
 
         asked = asked_places(query.normalized)
-        if not asked and not target.doc_ids and self.settings.local_weight != 1.0:
-            for hit in fused.values():  # a question naming no place: national documents first
-                if hit.meta.get("region"):
+        if not target.doc_ids and self.settings.local_weight != 1.0:
+            for hit in fused.values():  # the rule for the place asked about before narrower ones
+                if narrower(hit.meta.get("region", ""), asked):
                     hit.score *= self.settings.local_weight
-        ranked = _for_asked_place(query.normalized, sorted(fused.values(), key=lambda hit: hit.score, reverse=True))
+        ranked = _prefer_in_force(query.normalized, list(fused.values()), documents)
+        ranked = _for_asked_place(query.normalized, ranked)
         if self.reranker is not None:
             ranked = self.reranker.rerank(query.normalized, ranked)
         if target.article is not None:

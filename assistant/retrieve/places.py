@@ -11,50 +11,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
 from assistant.settings import DATA_DIR
-
-
-_PEOPLES = (
-    "维吾尔|哈萨克|柯尔克孜|塔吉克|乌孜别克|塔塔尔|鄂温克|鄂伦春|达斡尔|俄罗斯|土家|蒙古|朝鲜|哈尼|傈僳|东乡|仡佬|拉祜|"
-    "纳西|仫佬|锡伯|景颇|撒拉|布朗|毛南|普米|阿昌|基诺|德昂|保安|裕固|门巴|独龙|赫哲|高山|珞巴|布依|壮|回|苗|彝|藏|侗|瑶|白|"
-    "黎|傣|畲|佤|水|羌|土|怒|京"
-)
-# 黔南布依族苗族自治州 -> 黔南, 新疆维吾尔自治区 -> 新疆, 山西省 -> 山西, 锡林郭勒盟 -> 锡林郭勒
-_SUFFIX = re.compile(rf"(?:(?:(?:{_PEOPLES})族)*|维吾尔)自治(?:州|县|区|旗)$|特别行政区$|地区$|[省市盟县]$")
-
-
-def _short(name: str) -> str:
-    short = _SUFFIX.sub("", name)
-    return short if len(short) >= 2 else name
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> tuple[dict[str, set[str]], set[str], re.Pattern]:
-    """(place name -> its provinces, the names that are provinces, one pattern finding any place name)."""
-    provinces_of: dict[str, set[str]] = {}
-    province_names: set[str] = set()
-    for line in (DATA_DIR / "places.tsv").read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        province, city = line.split("\t")
-        for name in {province, _short(province)}:
-            province_names.add(name)
-            provinces_of.setdefault(name, set()).add(province)
-        for name in {city, _short(city)}:
-            provinces_of.setdefault(name, set()).add(province)
-    pattern = re.compile("|".join(sorted(map(re.escape, provinces_of), key=len, reverse=True)))
-    return provinces_of, province_names, pattern
-
-
-def is_place(word: str) -> bool:
-    """A province or prefecture-level city, by name (jieba tags 大同市 as a plain noun)."""
-    return word in _gazetteer()[0]
-
-
-def provinces_in(text: str) -> set[str]:
-    """Provinces the text names, itself or through one of its cities."""
-    provinces_of, _, pattern = _gazetteer()
-    return {province for name in pattern.findall(text) for province in provinces_of[name]}
+from assistant.text.places import _gazetteer, _short, is_place, provinces_in  # noqa: F401 - is_place is re-exported
 
 
 def place_covered(place: str, evidence: str) -> bool:
@@ -69,13 +28,38 @@ def place_covered(place: str, evidence: str) -> bool:
 
 
 # 示范市, 样例县, 太原市 … as written in a question; 全省 / 本市 / 我县 are not names
+_PLACE_CUT = re.compile(r"[在去到从对和与向给是的了于及或等就把被让那想问年月日号]")
 _NAMED_PLACE = re.compile(r"(?<![全本我该各外])([\u4e00-\u9fff]{2,8}?(?:省|市|县|区|州|盟|旗))")
 
 
 def asked_places(question: str) -> set[str]:
-    """Place names a question mentions: ``X市 / X县 …`` forms and known provinces and cities."""
+    """Place names a question mentions: ``X市 / X县 …`` forms and known provinces and cities, each cut to the
+    name itself ("高校毕业生在示范市" -> 示范市); words that only end like one (先行区, 社区) are none."""
+    return {place for place, _ in question_places(question)}
+
+
+def question_places(text: str) -> list[tuple[str, int]]:
+    """(place, where it starts) for each place the text names; see ``asked_places``."""
     _, _, pattern = _gazetteer()
-    return set(_NAMED_PLACE.findall(question)) | set(pattern.findall(question))
+    found = set(_NAMED_PLACE.findall(text)) | set(pattern.findall(text))
+    places = []
+    for name in found:
+        # from the gazetteer name inside, or after the last function word
+        inner = next((name[i:] for i in range(len(name) - 1) if is_place(name[i : i + 2]) or is_place(name[i : i + 3])),
+                     _PLACE_CUT.split(name)[-1])
+        if len(inner) < 2 or inner in not_places() or any(inner.endswith(w) for w in not_places() if len(w) >= 3):
+            continue
+        start = text.find(inner)
+        if start >= 0:
+            places.append((inner, start))
+    return sorted(places, key=lambda place: place[1])
+
+
+@lru_cache(maxsize=1)
+def not_places() -> frozenset[str]:
+    """Words that end like a place name and are not one (assistant/data/not_places.txt)."""
+    lines = (DATA_DIR / "not_places.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def same_place(asked: str, region: str) -> bool:
@@ -85,3 +69,17 @@ def same_place(asked: str, region: str) -> bool:
     if asked in region or region in asked or _short(asked) == _short(region):
         return True
     return place_covered(asked, region) or place_covered(region, asked)
+
+
+def narrower(region: str, asked: set[str]) -> bool:
+    """Whether a document issued for ``region`` is narrower than what the question asks about: any local
+    document when the question names no place (a national rule applies everywhere), a city's when the question
+    names only its province (河南 asks for the 河南省 rule before 郑州市's)."""
+    if not region:
+        return False
+    if not asked:
+        return True
+    _, province_names, _ = _gazetteer()
+    if region in province_names or _short(region) in province_names:
+        return False
+    return all(place in province_names and same_place(place, region) for place in asked)

@@ -31,6 +31,7 @@ from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles, title_
 from assistant.retrieve.places import asked_places, is_place, place_covered
 from assistant.retrieve.query import said_otherwise, synonyms
 from assistant.settings import DATA_DIR, AnswerSettings
+from assistant.text.figures import figures
 
 AMOUNT_QUESTION = re.compile(
     r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号"
@@ -62,7 +63,9 @@ _NOUN_FLAGS = ("n", "nz", "nt", "vn", "j")
 # Amount words that are nouns: 见习补贴标准 asks about 见习补贴, 报销比例 about 报销
 _AMOUNT_NOUN = re.compile(r"标准|比例|金额|额度|期限|上限")
 _CLAUSE_END = re.compile(r"[,,。;;??!!]")
+_CLAUSE = re.compile(r"(?<=[,,;;::])")
 UNKNOWN_FRAGMENT_RARITY = 4.0  # a common word's weight (常用词 ≈ 4-6)
+RARE_NOUN = 10.0  # rarity from which a noun is specific enough that a figure must be about it too
 _YEAR = re.compile(r"(?:19|20|21)\d{2}(?=年)")
 
 
@@ -208,7 +211,7 @@ class Signals:
     solicitation: bool
     instruction: bool = False  # the question tries to instruct the assistant (忽略以上指令 …)
     amount_kind: str = ""  # money / ratio / duration / age: what has_figure looked for ('' any figure)
-    top_coverage: float = 1.0  # coverage by the first chunk alone
+    top_coverage: float = 1.0  # coverage by the best single chunk of the evidence
     missing_share: float = 0.0  # share of the content words (unweighted) found nowhere in the evidence
     max_missing_rarity: float = 0.0  # the rarest missing word's rarity / 14
     agreement: float = 0.0  # 1 when the first chunk is in both the dense and the BM25 top 3
@@ -238,13 +241,15 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     # a place is a known province or city, or an X市/X县 form (示范市): jieba's ns tag also marks 上干, 车间 …
     named = asked_places(question)
     places = {w for w, _ in words if is_place(w) or w in named}
+    # however jieba cuts it (示范/市), a named place the evidence does not cover is missing
+    unnamed = [p for p in named if p not in evidence and not place_covered(p, evidence) and p not in places]
     # a province is covered by its cities, a city by its province (documents say 全省 and name their cities)
     missing = [w for w, _ in words if not _present(w, evidence) and not (w in places and place_covered(w, evidence))]
     coverage = (sum(rarity(w) for w, _ in words if w not in missing) / total) if total else 1.0
-    first = squash(top[0].chunk.indexed_text) if top else ""
-    top_found = [w for w, _ in words if _present(w, first) or (w in places and place_covered(w, first))]
-    top_coverage = (sum(rarity(w) for w, _ in words if w in top_found) / total) if total else 1.0
-    domain, referral = _other_domain(question, evidence)
+    top_coverage = max((_coverage(words, places, squash(hit.chunk.indexed_text), total) for hit in top), default=0.0)
+    # another office's term must be in the leading chunk: 住房公积金 counted as income in a 社会救助 article
+    # does not make the documents answer how to withdraw it
+    domain, referral = _other_domain(question, squash(top[0].chunk.indexed_text) if top else "")
     amount = asks_amount(question)
     term = _asked_about(question, amount.start(), evidence) if amount else ""
     kind = amount_kind(question) if amount else ""
@@ -259,11 +264,13 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         coverage=coverage,
         best_dense=result.best_dense,
         missing=missing,
-        places=[w for w in missing if w in places],
+        places=[w for w in missing if w in places] + unnamed,
         missing_years=[y for y in _YEAR.findall(question) if y not in _leading_document(top)],
         asks_amount=amount is not None,
         amount_term=term,
-        has_figure=_figure_for(term, top, kind) if amount else True,
+        has_figure=bool(words) and _figure_for(term, top, kind,
+                                               _rarest_other_noun(_amount_clause(question, amount), term, places))
+        if amount else True,
         amount_kind=kind,
         other_domain=domain,
         referral=referral,
@@ -271,6 +278,28 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         instruction=_matches("instruction", question),
         uncited_titles=[name for name in result.target.unknown_titles if not cites(name, top)],
     )
+
+
+def _coverage(words: list[tuple[str, str]], places: set[str], text: str, total: float) -> float:
+    """The rarity-weighted share of the question's content words one text contains."""
+    if not total:
+        return 1.0
+    found = [w for w, _ in words if _present(w, text) or (w in places and place_covered(w, text))]
+    return sum(rarity(w) for w in found) / total
+
+
+def _amount_clause(question: str, amount: re.Match) -> str:
+    """The clause that asks for the figure (河南这边失业金能领几个月啊, not 我社保交了3年: the asker's situation)."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(question, 0, amount.start())), default=0)
+    end = _CLAUSE_END.search(question, amount.start())
+    return question[start : end.start() if end else len(question)]
+
+
+def _rarest_other_noun(clause: str, term: str, places: set[str]) -> str:
+    """The clause's rarest noun besides the asked-about term and places: what the figure must also be about."""
+    nouns = [w for w, flag in content_words(clause) if flag.startswith(_NOUN_FLAGS) and w not in places
+             and w not in term and term not in w and _is_topic(w) and rarity(w) >= RARE_NOUN]
+    return max(nouns, key=rarity, default="")
 
 
 def cites(name: str, hits) -> bool:
@@ -336,6 +365,7 @@ def _asked_about(question: str, amount_at: int, evidence: str = "") -> str:
 def _is_topic(word: str) -> bool:
     return (
         len(word) >= 2
+        and not is_place(word)  # 河南 in 河南能给报多少 is where, not what
         and word not in generic_terms()
         and word not in stopwords()
         and word not in amount_questions()["not_topic"]
@@ -367,31 +397,56 @@ def mentions(sentence: str, term: str) -> bool:
     return False
 
 
-def _figure_for(term: str, hits, kind: str = "") -> bool:
-    """Whether a sentence of the evidence (or its title or heading) names ``term`` and states a figure of ``kind``
-    (any figure for '')."""
+def _figure_for(term: str, hits, kind: str = "", also: str = "") -> bool:
+    """Whether the evidence states a figure of ``kind`` (any figure for '') about ``term``: in a sentence whose
+    first clause names it, in the clause that names it or a neighbouring one (失业保险金的标准,按照最低工资标准的80%确定), or anywhere under a title or heading
+    that names it (问:技能提升补贴发多少钱).  ``also``, the question's rarest other noun, must be in that
+    sentence or heading too: 工资总额的百分之二 is the 失业保险费 rate, not the 职工教育经费 one.  With no
+    term, ``also`` is the topic; with neither, any figure of the kind in the evidence counts."""
     from assistant.ingest.clean import split_sentences
 
-    if not term:
-        return False
+    term, also = (term, also) if term else (also, "")  # 一线职工要占多少: the noun is the topic
     for hit in hits:
-        # the title and heading (问:技能提升补贴发多少钱) name what the text under them is about
-        about = mentions(f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}", term)
+        heading = f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}"
+        about = not term or mentions(heading, term)
         for sentence in split_sentences(hit.chunk.text):
-            if (about or mentions(sentence, term)) and _states(kind, sentence if "date" in kind else _DATE.sub("", sentence)):
-                return True
+            if also and not (mentions(sentence, also) or mentions(heading, also)):
+                continue
+            text = sentence if "date" in kind else _DATE.sub("", sentence)
+            if about:
+                if _states(kind, text):
+                    return True
+                continue
+            clauses = _CLAUSE.split(text)
+            if mentions(clauses[0], term) and _states(kind, text):
+                return True  # the sentence is about it: 临时救助的标准…,每次救助时间一般不超过三个月
+            for i, clause in enumerate(clauses):
+                if mentions(clause, term) and _states(kind, "".join(clauses[max(0, i - 1) : i + 2])):
+                    return True
     return False
+
+
+# the units (assistant/text/figures.py) a figure of each kind is written in; '' is a bare amount (30万)
+KIND_UNITS = {
+    "money": {"元", ""},
+    "ratio": {"%", "倍", "个百分点"},
+    "duration": {"个月", "月", "天", "年", "个工作日", "小时", "周"},
+    "age": {"岁"},
+    "date": {"date"},
+}
 
 
 def _states(kind: str, sentence: str) -> bool:
-    """A figure of one of the kinds ('+'-joined; any figure for ''); in a table whose header gives the unit
-    (补贴(元/人) … 2500), a bare number is money."""
-    for one in kind.split("+") if kind else [""]:
-        if KIND_FIGURE.get(one, FIGURE).search(sentence):
+    """A figure of one of the kinds ('+'-joined; any figure but a date for ''), read by value and unit (千分之二,
+    十五个工作日, 三分之一 …); in a table whose header gives the unit (补贴(元/人) … 2500), a bare number is money."""
+    units = set().union(*(KIND_UNITS[k] for k in kind.split("+"))) if kind else None
+    for figure in figures(sentence):
+        if figure.unit != "date" and (units is None or figure.unit in units) or (figure.unit == "date" and units
+                                                                                 and "date" in units):
             return True
-        if one == "money" and _MONEY_COLUMN.search(sentence) and re.search(r"\d{2,}", sentence):
-            return True
-    return False
+    if kind and "money" in kind.split("+") and _MONEY_COLUMN.search(sentence) and re.search(r"\d{2,}", sentence):
+        return True
+    return bool(units and "ratio" in kind and re.search(r"\d+\s*/\s*\d+", sentence))  # 2/3
 
 
 @lru_cache(maxsize=1)

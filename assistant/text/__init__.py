@@ -1,1 +1,1 @@
-"""Chinese-text helpers shared by several stages (figures today)."""
+"""Chinese-text helpers shared by more than one stage (ingest, retrieve, answer), so none imports another."""

@@ -84,8 +84,9 @@ def build_console(service: AssistantService) -> gr.Blocks:
             gr.Markdown("# 知识库管理\n上传、删除文件或重建索引后,问答立即使用新的内容。")
             gr.Button("退出登录", size="sm", scale=0, min_width=100, elem_id="logout-button")  # POST, see security.py
         with gr.Tab("上传文件"):
-            files = gr.File(label="选择文件(PDF / DOCX / TXT / MD / HTML)", file_count="multiple",
-                            file_types=[".pdf", ".docx", ".txt", ".md", ".html", ".htm"], elem_id="upload-files")
+            accepted = list(service.settings.ingest.supported_extensions)  # what the ingest reads, and nothing else
+            files = gr.File(label="选择文件(PDF / Word / 表格 / 图片 / TXT / MD / HTML / OFD)", file_count="multiple",
+                            file_types=accepted, elem_id="upload-files")
             upload = gr.Button("上传并入库", variant="primary", elem_id="upload-button")
             results = gr.Markdown(elem_id="upload-results")
         with gr.Tab("文件列表"):

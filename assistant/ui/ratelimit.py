@@ -1,6 +1,8 @@
-"""Per-client limits: questions per minute for the public chat, failed logins for the staff console.
+"""Per-caller limits: questions per minute for the public chat and the HTTP API, failed logins for the staff
+console.
 
-A client is its address as the server sees it.  Behind a reverse proxy, uvicorn replaces the proxy's address
+A caller is a client address (the chat, the open API) or an API key (``key:<fingerprint>``), which may have a
+limit of its own.  A client address is the address as the server sees it.  Behind a reverse proxy, uvicorn replaces the proxy's address
 with the client's from ``X-Forwarded-For``, and only when the request came from one of
 ``security.trusted_proxies`` (``serve`` passes the same list to uvicorn as ``forwarded_allow_ips``); the
 header is never read here, so a client cannot pick its own address by forging it.
@@ -29,18 +31,20 @@ class RateLimiter:
         self._noted: dict[str, float] = {}  # client -> when its refusal was last logged
         self._lock = threading.Lock()
 
-    def allow(self, client: str) -> bool:
-        """Count a request from ``client``; False once it made ``per_minute`` in the last 60 s.
+    def allow(self, client: str, per_minute: int | None = None) -> bool:
+        """Count a request from ``client``; False once it made its limit in the last 60 s.
 
+        ``per_minute`` replaces the limiter's own limit for this call (an API key's limit); 0 means no limit.
         A refused client is logged once a minute in one line, however many calls it makes."""
-        if self.per_minute <= 0:
+        limit = self.per_minute if per_minute is None else per_minute
+        if limit <= 0:
             return True
         now = self._clock()
         with self._lock:
             hits = self._hits[client]
             while hits and now - hits[0] >= WINDOW_S:
                 hits.popleft()
-            if len(hits) >= self.per_minute:
+            if len(hits) >= limit:
                 if now - self._noted.get(client, -math.inf) >= WINDOW_S:
                     self._noted[client] = now
                     log.warning("rate limit (%s): %s made %d requests in a minute; refusing until it slows down",
@@ -52,6 +56,13 @@ class RateLimiter:
                     self._hits.pop(key, None)
                     self._noted.pop(key, None)
             return True
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds until ``client``'s oldest counted request leaves the window (at least 1)."""
+        with self._lock:
+            hits = self._hits.get(client)
+            oldest = hits[0] if hits else self._clock()
+        return max(1, math.ceil(WINDOW_S - (self._clock() - oldest)))
 
 
 def client_key(request) -> str:

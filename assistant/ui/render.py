@@ -71,6 +71,7 @@ def sources_html(answer: dict | None, terms: list[str]) -> str:
     cards = []
     for source in answer["sources"]:
         where = " · ".join(x for x in (source.get("section") or "", f"第{source['page']}页" if source.get("page") else "") if x)
+        facts = " · ".join(x for x in (source.get("issuer") or "", source.get("date") or "") if x)
         badge = "<span class='src-cited'>已引用</span>" if source["rank"] in cited else ""
         link = f"/documents/{quote(source['doc_id'])}"
         cards.append(
@@ -78,9 +79,24 @@ def sources_html(answer: dict | None, terms: list[str]) -> str:
             f"<div class='src-head'><b>[{source['rank']}]</b> 《{html.escape(source['title'])}》 {badge}</div>"
             f"<div class='src-where'>{html.escape(where) or '正文'} · <a href='{link}' target='_blank' "
             f"rel='noopener'>打开/下载原文</a></div>"
+            + (f"<div class='src-facts'>{html.escape(facts)}</div>" if facts else "")
+            + _notes(source) +
             f"<div class='src-text'>{_highlight(source['text'], terms)}</div></div>"
         )
     return "<div class='src-list'>" + "".join(cards) + "</div>"
+
+
+def _notes(source: dict) -> str:
+    """Warnings on a card: text recognised from a scan, a version no longer in force."""
+    notes = []
+    if source.get("ocr_notice"):
+        notes.append(f"<div class='src-note src-ocr'>⚠️ {html.escape(source['ocr_notice'])}</div>")
+    if source.get("validity") == "superseded":
+        newer = source.get("superseded_by_date") or ""
+        notes.append(f"<div class='src-note'>⚠️ 此版本已被{html.escape(newer)}的新版本取代</div>")
+    elif source.get("validity") == "repealed":
+        notes.append("<div class='src-note'>⚠️ 此文件已废止</div>")
+    return "".join(notes)
 
 
 def status_line(stats: dict, backend: str) -> str:
@@ -109,6 +125,8 @@ CSS = """
 .src-text {font-size: 14px; line-height: 1.7; max-height: 260px; overflow-y: auto;}
 .src-text mark {background: #ffe58f; padding: 0 1px;}
 .src-cited {font-size: 12px; background: #e6f4ff; color: #0958d9; border-radius: 4px; padding: 1px 6px;}
+.src-facts {font-size: 13px; color: var(--body-text-color-subdued); margin-bottom: 4px;}
+.src-note {font-size: 13px; color: #ad4e00; margin-bottom: 4px;}
 .src-empty {color: var(--body-text-color-subdued); padding: 8px;}
 #status-line {font-size: 13px;}
 @media (max-width: 640px) {

@@ -18,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
 from assistant.accounts import StaffAccounts
+from assistant.api import build_api_router
 from assistant.index.store import IndexUnavailable
 from assistant.service import AssistantService
 from assistant.ui.chat import build_chat
@@ -42,6 +43,7 @@ CONSOLE_PATH = "/admin"
 CHAT_MAX_FILE_BYTES = 1  # the public chat accepts no uploads (its upload route is closed as well)
 SHUTDOWN_GRACE_S = 5  # answers in progress get this long to finish when the server is stopped
 UPLOAD_OVERHEAD_BYTES = 2**20  # multipart framing around the files of one console upload
+API_DOCUMENTS_PATH = "/api/v1/documents"  # assistant/api/rest.py: the API's upload route
 
 CONSOLE_DISABLED = """<!doctype html><meta charset="utf-8"><title>知识库管理</title>
 <p style="font-family:sans-serif;padding:2em">知识库管理未启用:请在设置中配置管理员密码
@@ -76,6 +78,7 @@ def create_app(service: AssistantService, accounts: StaffAccounts | None = None)
             raise HTTPException(status_code=404, detail="文件不存在或已删除")
         return FileResponse(path, filename=path.name)  # an attachment: an uploaded HTML file is never rendered
 
+    app.include_router(build_api_router(service))  # /v1 (OpenAI-compatible) and /api/v1, before Gradio's catch-all
     gradio_apps: dict[str, tuple[gr.Blocks, bool]] = {}
     sessions = None
     if accounts and not settings.ui.console_port:
@@ -135,10 +138,14 @@ def _secure(app: FastAPI, service: AssistantService, gradio_apps: dict, sessions
     settings = service.settings
     origins = [o.rstrip("/") for o in settings.security.allowed_origins]
     default_limit = settings.security.max_body_kb * 1024
-    upload_limit = int(settings.ui.max_upload_mb * 2**20 * settings.ui.max_upload_files) + UPLOAD_OVERHEAD_BYTES
+    upload_limits = {  # the routes that take files, each up to its own request size
+        CONSOLE_PATH + "/gradio_api/upload":
+            int(settings.ui.max_upload_mb * 2**20 * settings.ui.max_upload_files) + UPLOAD_OVERHEAD_BYTES,
+        API_DOCUMENTS_PATH: int(settings.api.max_upload_request_mb * 2**20),  # the API checks its own cap too
+    }
 
     def body_limit(path: str) -> int:
-        return upload_limit if path.startswith(CONSOLE_PATH + "/gradio_api/upload") else default_limit
+        return next((limit for prefix, limit in upload_limits.items() if path.startswith(prefix)), default_limit)
 
     app.add_middleware(GradioGuard, apps=gradio_apps, client_of=scope_client)
     if sessions is not None:

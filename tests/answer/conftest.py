@@ -67,6 +67,7 @@ class ScriptedEndpoint:
 
         endpoint = self
         self.requests = 0
+        self.abandoned = 0  # streams the client closed before the last token
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -95,7 +96,7 @@ class ScriptedEndpoint:
                     self._send("[DONE]")
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up on us, as it should past its deadline
+                    endpoint.abandoned += 1  # the client gave up on us, as it should past its deadline
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

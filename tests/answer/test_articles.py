@@ -26,6 +26,12 @@ NATIONAL_RULES = """示范职业培训办法
 
 
 @pytest.fixture
+def settings(settings_for, tmp_path):
+    """示范省 is fictional, so the gazetteer does not know it: listed as a local place, its regulation is local."""
+    return settings_for(tmp_path, local_places=("示范省",))
+
+
+@pytest.fixture
 def chain(settings, retriever_over):
     retriever = retriever_over({"shifan_sheng_shiye.txt": PROVINCE_RULES, "shifan_peixun.txt": NATIONAL_RULES})
     return AnswerChain(retriever, settings.answer, Prompts.load(settings.paths.prompts_dir))

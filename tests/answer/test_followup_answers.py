@@ -4,6 +4,8 @@ of the answer (or the refusal) for each."""
 
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import pytest
@@ -40,12 +42,13 @@ def history_of(turns: list) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def services(shifan_service, embeddings, tmp_path_factory):
-    """One service per corpus; the real documents are read from ../shared/realdocs through links, never copied."""
+    """One service per corpus; the real documents are copied from ../shared/realdocs into the test's own folder
+    (links leaving the corpus folder are refused by ingest)."""
     demo = AssistantService(make_settings(tmp_path_factory.mktemp("demo")), embeddings=embeddings)
     assert not demo.ingest([REPO_ROOT / "corpus"]).failed
     real_dir = tmp_path_factory.mktemp("realdocs-links")
     for name in REAL_FILES:
-        (real_dir / name).symlink_to(REALDOCS / name)
+        shutil.copyfile(REALDOCS / name, real_dir / name)
     real = AssistantService(make_settings(tmp_path_factory.mktemp("realdocs")), embeddings=embeddings)
     assert not real.ingest([real_dir]).failed
     return {"shifan": shifan_service, "demo": demo, "realdocs": real}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.retrieve.query import parse_query
-from assistant.service import AssistantService, _load_reranker
+from assistant.service import AssistantService
 
 QUESTIONS = ["见习补贴每月给多少钱", "创业担保贷款个人最高额度"]
 
@@ -105,8 +105,11 @@ def test_retrieve_with_a_configured_reranker(minilm_path, reranker, shifan_servi
     assert not answer.refused and [s.chunk.chunk_id for s in answer.sources] == ids(reranked)
 
 
-def test_no_reranker_when_the_model_is_unset(shifan_service, embeddings, monkeypatch):
+def test_no_cross_encoder_when_the_model_is_unset(shifan_service, embeddings, monkeypatch):
+    """Without rerank.model the evidence reranker orders the first chunks (no model is loaded); with
+    evidence_candidates 0 nothing reranks and the scores are the fused RRF ones."""
     import assistant.retrieve.rerank as rerank
+    from assistant.retrieve.evidence import EvidenceReranker
 
     def refuse(*args, **kwargs):
         raise AssertionError("a reranker was loaded although rerank.model is unset")
@@ -114,8 +117,9 @@ def test_no_reranker_when_the_model_is_unset(shifan_service, embeddings, monkeyp
     monkeypatch.setattr(rerank, "CrossEncoderReranker", refuse)
     settings = shifan_service.settings
     assert settings.rerank.model is None
-    assert _load_reranker(settings) is None
-    service = AssistantService(settings, embeddings=embeddings)
+    assert isinstance(AssistantService(settings, embeddings=embeddings).retriever.reranker, EvidenceReranker)
+    off = settings.model_copy(update={"rerank": settings.rerank.model_copy(update={"evidence_candidates": 0})})
+    service = AssistantService(off, embeddings=embeddings)
     assert service.retriever.reranker is None
     hits = service.retrieve("见习补贴每月给多少钱", k=3).chunks
     assert all(0 < hit.score < 0.05 for hit in hits)  # fused RRF scores: at most 2/(60+1)

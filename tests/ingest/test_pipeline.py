@@ -275,7 +275,8 @@ BAD_FILES = {
     "corrupt.docx": ("failed", "damaged"),
     "junk.txt": ("failed", "binary"),
     "deep.html": ("failed", "html_too_deep"),
-    "sheet.xlsx": ("skipped", "unsupported_type"),
+    "sheet.xlsx": ("failed", "damaged"),  # a zip with no worksheet in it
+    "slides.pptx": ("skipped", "unsupported_type"),
     "notes.xyz": ("skipped", "unsupported_type"),
 }
 
@@ -303,6 +304,7 @@ def build_batch(folder: Path) -> None:
     (folder / "deep.html").write_text("<html><body>" + "<div>" * 10000 + "示范市" + "</div>" * 10000, encoding="utf-8")
     with zipfile.ZipFile(folder / "sheet.xlsx", "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04 not read")
     (folder / "notes.xyz").write_text("示范市", encoding="utf-8")
     assert {p.name for p in folder.iterdir()} == GOOD_FILES | set(BAD_FILES)
 

@@ -126,7 +126,9 @@ def test_every_chunk_fits_the_cap(pages, cap, title, from_pdf):
 @BOUNDED
 @given(pages=pages_strategy, cap=caps, from_pdf=st.booleans())
 def test_no_document_text_is_dropped(pages, cap, from_pdf):
-    """Without anything meant to be stripped, every hanzi of the input reaches the index (as a multiset)."""
+    """Without anything meant to be stripped, every hanzi of the input reaches the index (as a multiset) — but
+    for a line that repeats at the page edges, which is a running header, reported as boilerplate (hypothesis
+    found two PDF pages both opening with the same short line)."""
     text = "\n".join(pages)
     assume(not has_strip_trigger(text))
     try:
@@ -137,7 +139,8 @@ def test_no_document_text_is_dropped(pages, cap, from_pdf):
         return
     assert all(len(c.indexed_text) <= cap for c in processed.chunks)
     indexed = processed.doc.title + "".join(c.indexed_text for c in processed.chunks)
-    missing = hanzi(to_simplified(text)) - hanzi(indexed)
+    running = "".join(r.text for r in processed.cleaned.removed if r.reason == "boilerplate")
+    missing = hanzi(to_simplified(text)) - hanzi(indexed) - hanzi(to_simplified(running))
     assert not missing, (missing, processed.cleaned.removed)
 
 

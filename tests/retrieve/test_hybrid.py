@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.retrieve.hybrid import Filters
+from assistant.retrieve.hybrid import Filters, HybridRetriever
 
 
 def test_hybrid_finds_the_article_with_the_figure(shifan_service):
@@ -42,7 +42,9 @@ def test_filters_on_type_region_and_date(shifan_service):
 
 def test_source_json_has_the_public_shape(shifan_service):
     source = shifan_service.retrieve("创业补贴", k=1).chunks[0].source_json()
-    assert list(source) == ["rank", "doc_id", "title", "source", "page", "section", "text", "score"]
+    assert list(source) == ["rank", "doc_id", "title", "source", "page", "section", "text", "score",  # as always
+                            "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date"]
+    assert source["issuer"] and source["ocr"] is False and source["ocr_notice"] == ""
     # source is relative to the corpus folder, so it names the file a user can open
     assert (shifan_service.settings.paths.corpus_dir / source["source"]).is_file()
     assert source["page"] is None  # text files have no pages
@@ -71,11 +73,17 @@ def test_an_overlong_search_reads_only_the_allowed_length(shifan_service):
     assert [h.chunk.chunk_id for h in long_result.chunks] == [h.chunk.chunk_id for h in clipped.chunks]
 
 
-def test_a_named_place_keeps_documents_issued_for_another_place_out(retriever_over):
-    retriever = retriever_over({
+def test_a_named_place_keeps_documents_issued_for_another_place_out(tmp_path, settings_for, make_index):
+    """The fictional places are no gazetteer names: the deployment lists them as its local places."""
+    settings = settings_for(tmp_path, local_places=("示范市", "样例县"))
+    for name, text in {
         "shifan.txt": "示范市人力资源和社会保障局关于就业见习补贴的通知\n一、见习补贴标准为每人每月1800元。\n二、见习期限最长12个月。",
         "yangli.txt": "样例县人力资源和社会保障局关于就业见习补贴的通知\n一、见习补贴标准为每人每月1200元。\n二、见习期限最长6个月。",
-    })
+    }.items():
+        (settings.paths.corpus_dir / name).write_text(text, encoding="utf-8")
+    index = make_index(settings)
+    index.sync([settings.paths.corpus_dir])
+    retriever = HybridRetriever(index, settings.retrieval)
 
     def regions(question: str) -> set[str]:
         return {hit.meta["region"] for hit in retriever.retrieve(question).chunks}

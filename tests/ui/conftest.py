@@ -1,4 +1,5 @@
-"""The real served app (``python app.py``) in a subprocess, and headless system Chromium driven by Playwright.
+"""The real served app (``python app.py``) in a subprocess, and headless system Chromium driven by Playwright
+(the ``browser`` fixture, shared with tests/api, is in tests/conftest.py).
 
 The app gets its own index and a copy of the demo corpus under a temporary
 folder, so uploads and deletes never touch the repository.  Its first start
@@ -26,11 +27,6 @@ import pytest
 
 from tests.conftest import CORPUS_DIR, FIXTURES_DIR, PYTHON, REPO_ROOT, free_port, stop_process
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 STARTUP_TIMEOUT_S = 90
 ANSWER_TIMEOUT_MS = 60_000
 # the README's screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean
@@ -209,17 +205,6 @@ def console_client(console_url: str, password: str, user: str = "admin", headers
                     headers=headers)
     client.headers["X-CSRF-Token"] = client.cookies["assistant-csrf"]
     return client
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install_browser.sh"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
