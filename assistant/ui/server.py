@@ -141,7 +141,8 @@ def _secure(app: FastAPI, service: AssistantService, gradio_apps: dict, sessions
     upload_limits = {  # the routes that take files, each up to its own request size
         CONSOLE_PATH + "/gradio_api/upload":
             int(settings.ui.max_upload_mb * 2**20 * settings.ui.max_upload_files) + UPLOAD_OVERHEAD_BYTES,
-        API_DOCUMENTS_PATH: int(settings.api.max_upload_request_mb * 2**20),  # the API checks its own cap too
+        # the API answers its own cap, in its error format; this stops what is far over it
+        API_DOCUMENTS_PATH: int(settings.api.max_upload_request_mb * 2**20) + UPLOAD_OVERHEAD_BYTES,
     }
 
     def body_limit(path: str) -> int:
