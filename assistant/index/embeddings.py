@@ -144,7 +144,11 @@ class EmbeddingCache:
         self._queries.clear()
 
 
+def is_usem3(settings: EmbeddingSettings) -> bool:
+    return settings.model.lower() in ("usem3", "use-multilingual", "universal-sentence-encoder-multilingual")
+
+
 def load_embeddings(settings: EmbeddingSettings) -> Embeddings:
-    if settings.model.lower() in ("usem3", "use-multilingual", "universal-sentence-encoder-multilingual"):
+    if is_usem3(settings):
         return UniversalSentenceEncoderEmbeddings(batch_size=settings.batch_size, threads=settings.threads)
     return SentenceTransformerEmbeddings(settings.model, settings.device, settings.batch_size, settings.normalize)

@@ -1,36 +1,45 @@
-"""The index the rest of the app talks to: embeddings + Chroma + the BM25 side.
+"""The index the rest of the app talks to: embeddings + Chroma + the document registry + the keyword side.
 
-``sync`` is the ingest run: it compares content hashes with the registry,
-re-embeds only changed files, removes documents whose files are gone, finishes
-what a killed run left behind, and rebuilds BM25 from Chroma once at the end.
+``sync`` is the ingest run: it compares content hashes with the registry, re-embeds only changed files,
+removes documents whose files are gone and finishes what a killed run left behind.  Files are parsed
+(and tokenised) in worker processes while this process embeds, and written in batches: each batch is
+marked pending in the registry, written to Chroma, marked complete (one commit, a new generation), then
+applied to the keyword index.  The keyword index follows the registry's change log: a process that
+finds it behind the registry (another replica wrote, or a writer was killed) catches it up with just the
+documents committed since, never rebuilding it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import logging
+import multiprocessing
 import os
 import threading
 import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from assistant.index.bm25 import BM25Index
-from assistant.index.embeddings import load_embeddings
+import numpy as np
+
+from assistant.index.embeddings import is_usem3, load_embeddings
+from assistant.index.filters import Filters
+from assistant.index.keyword import KeywordChunk, KeywordIndex, open_keyword_index
+from assistant.index.parse import PreparedFile, exit_with_parent, prepare_file, prepare_task
+from assistant.index.registry import ChromaRegistry, DocumentRegistry, SqliteRegistry
 from assistant.index.store import ChromaStore, IndexUnavailable, make_client, storage_error, storage_problem
 from assistant.index.versions import link_versions
 from assistant.ingest.fingerprint import pipeline_fingerprint
 from assistant.ingest.models import FileReport, IngestError
-from assistant.ingest.pipeline import SourceFile, check_inside_root, discover, doc_id_for, file_hash, process_file
+from assistant.ingest.pipeline import SourceFile, check_inside_root, discover, doc_id_for, file_hash
 from assistant.settings import Settings
+from assistant.tracing import span
 
 log = logging.getLogger(__name__)
-
-SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
-
-Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
 
 
 def _hash_or_none(path: Path) -> str | None:
@@ -38,6 +47,12 @@ def _hash_or_none(path: Path) -> str | None:
         return file_hash(path)
     except OSError:
         return None
+
+SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
+REGISTRY_FILE = "registry.sqlite3"
+KEYWORD_DIR = "keyword"
+
+Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
 
 
 @dataclass
@@ -73,16 +88,19 @@ class PolicyIndex:
     def __init__(self, settings: Settings, embeddings=None):
         self.settings = settings
         self.index_dir = Path(settings.paths.index_dir)
+        # workers embed only with the model this process would load itself (an embedder passed in may differ)
+        self._workers_may_embed = embeddings is None and is_usem3(settings.embedding)
         self.embeddings = embeddings or load_embeddings(settings.embedding)
         self._store: ChromaStore | None = None
         self._store_lock = threading.Lock()
         self.store  # opened now, so a wrong model or an unusable disk is reported at start-up
-        self._bm25: BM25Index | None = None
+        self.registry: DocumentRegistry = self._open_registry()
+        self._keyword: KeywordIndex | None = None
         self._documents: dict[str, dict] = {}
-        self._seen_generation = -1
+        self._documents_generation = -1
+        self._seen_generation = -1  # registry generation whose documents and keyword index are both in use
         self._refresh_lock = threading.Lock()
-        self._rebuilding: threading.Thread | None = None
-        self._rebuild_lock = threading.Lock()
+        self._catching_up: threading.Thread | None = None
         self._writing = False  # this process holds the write lock
 
     @property
@@ -102,86 +120,114 @@ class PolicyIndex:
                                           self.embeddings.dimension, self.index_dir, low_disk_mb)
             return self._store
 
+    def _open_registry(self) -> DocumentRegistry:
+        """A SQLite file beside an embedded Chroma; a collection of a Chroma server (see docs/deploy.md)."""
+        choice = self.settings.index.registry
+        if choice == "auto":
+            choice = "chroma" if self.settings.chroma.host else "sqlite"
+        if choice == "chroma":
+            return ChromaRegistry(self.store.registry_collection(), self.store.location)
+        path = self.index_dir / REGISTRY_FILE
+        created = not path.exists()
+        registry = SqliteRegistry(path, self.settings.ingest.min_free_disk_mb)
+        old = self.store.registry_collection(create=False) if created else None
+        if old is not None:  # an index written by a version that kept the registry in Chroma
+            earlier = ChromaRegistry(old, self.store.location)
+            registry.import_records(earlier.documents(), earlier.generation())
+        return registry
+
+    def close(self) -> None:
+        self.registry.close()
+        if self._keyword is not None:
+            self._keyword.close()
+        self.store.close()
+
     # ------------------------------------------------------------ read side
 
     @property
-    def bm25_dir(self) -> Path:
-        suffix = f"-{self.settings.chroma.host}-{self.settings.chroma.port}" if self.settings.chroma.host else ""
-        return self.index_dir / f"bm25{suffix}"
+    def keyword(self) -> KeywordIndex:
+        """The keyword index in ``<index_dir>/keyword``, derived from this Chroma collection."""
+        if self._keyword is None:
+            options = self.settings.index
+            self._keyword = open_keyword_index(options.keyword_engine, self.index_dir / KEYWORD_DIR,
+                                               str(self.store.chunks.id), options.keyword_writer_heap_mb,
+                                               self.settings.ingest.min_free_disk_mb)
+        return self._keyword
 
     def refresh(self, wait: bool = True) -> None:
-        """Follow Chroma: reload the document registry and BM25 when the generation moved.
+        """Follow the registry: its documents at once, and the keyword index up to its generation.
 
-        With ``wait=False`` (the question path) and a large BM25 in memory, the registry switches at once
-        (a deleted document stops being served) and BM25 is rebuilt in the background while the previous
-        one keeps answering; until then the new chunks are found by the dense side only.
+        With ``wait=False`` (the question path) a large catch-up runs in the background while the keyword
+        index answers as it was (a deleted document is still dropped at once: only complete documents
+        are served).  A keyword index that another process in this index dir is writing is left to it.
         """
-        generation = self.store.generation()
-        if generation == self._seen_generation:
-            return
-        with self._refresh_lock:
+        with span("index.refresh"):
+            generation = self.registry.generation()
             if generation == self._seen_generation:
                 return
-            documents = link_versions(self.store.documents())  # versions in force, computed on every read
-            bm25 = self._bm25
-            background = False
-            if bm25 is None or bm25.generation != generation:
-                saved = BM25Index.load(self.bm25_dir)
-                if saved is not None and saved.generation == generation:
-                    bm25 = saved
-                elif not wait and bm25 is not None and len(bm25) >= self.settings.retrieval.bm25_background_min_chunks:
-                    if self._writing:  # the registry now; BM25 once, by the writer's refresh at the end of its sync
-                        self._documents = documents
-                        return
-                    background = True
-                else:
-                    bm25 = self._rebuild_bm25(generation, bm25 or saved)
-            self._documents = documents
-            self._bm25 = bm25
-            self._seen_generation = generation
-            if background and self._rebuilding is None:
-                self._rebuilding = threading.Thread(target=self._rebuild_in_background, args=(generation,),
-                                                    name="bm25-rebuild", daemon=True)
-                self._rebuilding.start()
-
-    def _rebuild_in_background(self, generation: int) -> None:
-        """Rebuild BM25 off the question path, again while the generation moved on under it."""
-        while True:
-            try:
-                bm25 = self._rebuild_bm25(generation, self._bm25)
-            except Exception:  # noqa: BLE001 - the old BM25 keeps serving
-                log.exception("background BM25 rebuild failed")
-                with self._refresh_lock:
-                    self._rebuilding = None
-                    self._seen_generation = -1  # the next question tries again
-                return
             with self._refresh_lock:
-                if self._bm25 is None or self._bm25.generation <= generation:  # a writer may have built a newer one
-                    self._bm25 = bm25
-                if self._bm25.generation == self._seen_generation:
-                    self._rebuilding = None
-                    return
-                generation = self._seen_generation
+                if generation != self._documents_generation:
+                    self._documents = link_versions(self.registry.documents())  # versions in force, on every read
+                    self._documents_generation = generation
+                keyword = self.keyword
+                keyword.refresh()
+                if keyword.generation != generation and not self._writing and self._catching_up is None:
+                    self._catch_up(generation, wait)
+                if keyword.generation == generation:
+                    self._seen_generation = generation
 
-    def _rebuild_bm25(self, generation: int, previous: BM25Index | None) -> BM25Index:
-        with self._rebuild_lock:  # one at a time: a writer's and a background rebuild share bm25_dir
-            bm25 = BM25Index.build(self.store.iter_chunks(), generation, previous.reusable_tokens() if previous else None)
-            try:
-                bm25.save(self.bm25_dir)
-            except OSError:
-                pass  # a read-only index dir still serves from memory
-            return bm25
+    def _catch_up(self, generation: int, wait: bool) -> None:
+        """Bring the keyword index to ``generation``, if no other writer holds this index dir."""
+        changed = None if self.keyword.generation < 0 or self.keyword.generation > generation else \
+            self.registry.changed_since(self.keyword.generation)
+        size = sum(int(m.get("chunk_count", 0)) for m in changed.values()) if changed is not None else self.store.count()
+        if not wait and size >= self.settings.index.catch_up_background_min_chunks:
+            self._catching_up = threading.Thread(target=self._catch_up_in_background, name="keyword-catch-up",
+                                                 daemon=True)
+            self._catching_up.start()
+            return
+        with self._try_write_lock() as locked:
+            if locked:
+                self._apply_changes(generation)
 
-    @property
-    def bm25(self) -> BM25Index:
-        self.refresh(wait=False)
-        assert self._bm25 is not None
-        return self._bm25
+    def _catch_up_in_background(self) -> None:
+        try:
+            with self._try_write_lock() as locked:
+                if locked:
+                    self._apply_changes(self.registry.generation())
+        except Exception:  # noqa: BLE001 - the keyword index keeps answering as it was; the next question retries
+            log.exception("keyword index catch-up failed")
+        finally:
+            with self._refresh_lock:
+                self._catching_up = None
+
+    def _apply_changes(self, generation: int) -> None:
+        """Keyword index to ``generation``: the documents committed since its own, or all of Chroma."""
+        keyword = self.keyword
+        keyword.refresh()
+        if keyword.generation == generation:
+            return
+        with span("index.catch_up"):
+            if keyword.generation < 0 or keyword.generation > generation:
+                log.info("building the keyword index from Chroma (generation %s)", generation)
+                keyword.clear()
+                chunks = (KeywordChunk.tokenized(c.chunk_id, c.metadata, c.indexed_text) for c in self.store.iter_chunks())
+                keyword.replace([], chunks, generation)
+                return
+            changed = self.registry.changed_since(keyword.generation)
+            complete = [doc_id for doc_id, meta in changed.items() if meta.get("status") == "complete"]
+            chunks = [KeywordChunk.tokenized(c.chunk_id, c.metadata, c.indexed_text)
+                      for c in self.store.iter_chunks(doc_ids=complete)]
+            keyword.replace(list(changed), chunks, generation)
 
     def complete_documents(self) -> dict[str, dict]:
         """Documents fully written; chunks of any other document are never returned."""
         self.refresh(wait=False)
         return {doc_id: meta for doc_id, meta in self._documents.items() if meta.get("status") == "complete"}
+
+    def keyword_search(self, tokens: list[str], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """BM25 over the keyword index (call ``complete_documents`` first: it brings the index forward)."""
+        return self.keyword.search(tokens, k, filters)
 
     def stats(self) -> dict:
         documents = self.complete_documents()
@@ -201,7 +247,7 @@ class PolicyIndex:
                 }
                 for doc_id, meta in sorted(documents.items(), key=lambda item: item[1].get("source", ""))
             ],
-            "chunks": {"chroma": self.store.count(), "bm25": len(self.bm25)},
+            "chunks": {"chroma": self.store.count(), "bm25": self.keyword.count()},
             "embedding_model": self.embeddings.name,
             "embedding_dim": self.embeddings.dimension,
             "index": str(self.index_dir.resolve()) if not self.settings.chroma.host else self.store.location,
@@ -209,22 +255,24 @@ class PolicyIndex:
 
     # ------------------------------------------------------------ write side
 
-    @contextmanager
-    def _write_lock(self):
-        """One writer at a time per index dir (the CLI and the staff console may both ingest).
-
-        A disk that is read-only or too full is refused here, before anything is written.
-        """
+    def _lock_file(self):
         if not self.settings.chroma.host:
             reason = storage_problem(self.index_dir, self.settings.ingest.min_free_disk_mb)
             if reason is not None:
                 raise storage_error(self.index_dir, reason)
         try:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            lock_file = open(self.index_dir / ".write.lock", "a+")
+            return open(self.index_dir / ".write.lock", "a+")
         except OSError as exc:
             raise storage_error(self.index_dir, storage_problem(self.index_dir, 0, exc) or exc.strerror, exc) from exc
-        with lock_file as fh:
+
+    @contextmanager
+    def _write_lock(self):
+        """One writer at a time per index dir (the CLI and the staff console may both ingest).
+
+        A disk that is read-only or too full is refused here, before anything is written.
+        """
+        with self._lock_file() as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             self._writing = True
             try:
@@ -233,25 +281,39 @@ class PolicyIndex:
                 self._writing = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    @contextmanager
+    def _try_write_lock(self) -> Iterator[bool]:
+        """The write lock if it is free now (a catch-up never waits for an ingest; the ingest updates the
+        keyword index itself); False when it is taken or cannot be had (a read-only index dir)."""
+        try:
+            fh = open(self.index_dir / ".write.lock", "a+")
+        except OSError:
+            yield False
+            return
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def sync(self, paths: list[Path], prune: bool = True, progress: Progress | None = None) -> IngestReport:
         """Bring the index in line with the files under ``paths``."""
         started = time.perf_counter()
         report = IngestReport()
         corpus_dir = Path(self.settings.paths.corpus_dir)
         with self._write_lock():
-            registry = self.store.documents()
-            for doc_id, meta in registry.items():
-                if meta.get("status") == "deleting":
-                    self.store.delete_document(doc_id)  # finish what a killed run started
+            self._bring_keyword_forward()
+            registry = self.registry.documents()
+            deleting = [doc_id for doc_id, meta in registry.items() if meta.get("status") == "deleting"]
+            if deleting:
+                self._delete(deleting)  # finish what a killed run started
             files = discover(paths, corpus_dir)
-            for done, source_file in enumerate(files, start=1):
-                step = None
-                if progress:  # steps inside a file (OCR pages) as the file's own progress line
-                    def step(text, name=source_file.source, before=done - 1):
-                        progress(f"{name} · {text}", before, len(files), report.chunks)
-                report.files.append(self._ingest_one(source_file, registry, step))
-                if progress:
-                    progress(source_file.source, done, len(files), report.chunks)
+            self._ingest(files, registry, report, progress)
             if prune:
                 report.files += self._prune(paths, corpus_dir, {f.source for f in files}, registry)
             self.refresh()
@@ -269,21 +331,23 @@ class PolicyIndex:
         started = time.perf_counter()
         report = IngestReport()
         corpus_dir = Path(self.settings.paths.corpus_dir)
-        if not any(self._left_behind(self.store.documents(), paths)):
+        if not any(self._left_behind(self.registry.documents(), paths)):
             return report  # nothing to write: a full disk does not stop a start
         with self._write_lock():
-            registry = self.store.documents()
+            self._bring_keyword_forward()
+            registry = self.registry.documents()
             unfinished, saved = self._left_behind(registry, paths)
-            retry = []
+            retry, gone = [], []
             for doc_id in unfinished:
                 meta = registry[doc_id]
                 path = corpus_dir / meta.get("source", "")
                 if meta.get("status") in ("pending", "complete") and path.is_file():
                     retry.append(path)  # half-written, or written by an older pipeline
                 elif meta.get("status") != "complete":
-                    self.store.delete_document(doc_id)  # half-deleted, or its file is gone
-            for source_file in discover(retry, corpus_dir) + saved:
-                report.files.append(self._ingest_one(source_file, registry, record_failure=True))
+                    gone.append(doc_id)  # half-deleted, or its file is gone
+            if gone:
+                self._delete(gone)
+            self._ingest(discover(retry, corpus_dir) + saved, registry, report, None, record_failures=True)
             self.refresh()
         report.seconds = time.perf_counter() - started
         return report
@@ -296,89 +360,221 @@ class PolicyIndex:
         started = time.perf_counter()
         report = IngestReport()
         corpus_dir = Path(self.settings.paths.corpus_dir).resolve()
+        files = [SourceFile(path, Path(os.path.relpath(place.resolve(), corpus_dir)).as_posix()) for path, place in staged]
+        places = {f.source: place for f, (_, place) in zip(files, staged)}
         with self._write_lock():
-            registry = self.store.documents()
-            for done, (path, place) in enumerate(staged, start=1):
-                source = Path(os.path.relpath(place.resolve(), corpus_dir)).as_posix()
-                report.files.append(self._ingest_one(SourceFile(path, source), registry, record_failure=True,
-                                                      place=place))
-                if progress:
-                    progress(source, done, len(staged), report.chunks)
+            self._bring_keyword_forward()
+            self._ingest(files, self.registry.documents(), report, progress, record_failures=True, places=places)
             self.refresh()
         report.seconds = time.perf_counter() - started
         return report
 
     def failures(self) -> list[dict]:
-        """Files recorded as failed (uploads and files a start found), newest first."""
-        failed = [meta for meta in self.store.documents().values() if meta.get("status") == "failed"]
-        return sorted(failed, key=lambda meta: -float(meta.get("failed_at", 0)))
+        """Files recorded as failed (uploads, and files a start found), newest first."""
+        return sorted(self.registry.failures(), key=lambda meta: -float(meta.get("failed_at", 0)))
+
+    def forget_failure(self, doc_id: str) -> bool:
+        with self._write_lock():
+            return self.registry.forget_failure(doc_id)
+
+    def _record_failure(self, failed: FileReport, digest: str) -> None:
+        record = {"doc_id": doc_id_for(failed.source), "source": failed.source, "title": Path(failed.source).name,
+                  "content_hash": digest, "pipeline": pipeline_fingerprint(self.settings.ingest),
+                  "code": failed.code or failed.status, "reason": failed.reason_zh, "chunk_count": 0,
+                  "failed_at": time.time()}
+        try:
+            self.registry.record_failure(record)
+        except IndexUnavailable as exc:  # the report still says why; the next start will try the file again
+            log.warning("could not record the failure of %s: %s", failed.source, exc)
 
     def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
         """Registry records not complete or written by another pipeline, and files under ``paths`` the registry
-        does not know (or knows as failed, with other content or under another pipeline: a file replaced since, or
-        a pipeline that may read it now)."""
+        does not know, unless they failed before with the same content under the same pipeline (a file
+        replaced since, or a pipeline that may read it now, is tried again)."""
         current = pipeline_fingerprint(self.settings.ingest)
-        unfinished = [doc_id for doc_id, meta in registry.items() if meta.get("status") != "failed"
-                      and (meta.get("status") != "complete" or meta.get("pipeline") != current)]
+        unfinished = [doc_id for doc_id, meta in registry.items()
+                      if meta.get("status") != "complete" or meta.get("pipeline") != current]
         existing = [path for path in paths if path.exists()]
         corpus_dir = Path(self.settings.paths.corpus_dir)
+        failed = {meta["doc_id"]: meta for meta in self.registry.failures()} if existing else {}
 
         def known(source_file: SourceFile) -> bool:
-            meta = registry.get(doc_id_for(source_file.source))
-            if meta is None:
-                return False
-            return meta.get("status") != "failed" or (meta.get("content_hash") == _hash_or_none(source_file.path)
-                                                      and meta.get("pipeline") == current)
+            doc_id = doc_id_for(source_file.source)
+            if doc_id in registry:
+                return True
+            failure = failed.get(doc_id)
+            return (failure is not None and failure.get("pipeline") == current
+                    and failure.get("content_hash") == _hash_or_none(source_file.path))
 
         saved = [f for f in discover(existing, corpus_dir) if not known(f)]
         return unfinished, saved
 
-    def _ingest_one(self, source_file: SourceFile, registry: dict[str, dict], step=None, record_failure: bool = False,
-                    place: Path | None = None) -> FileReport:
-        """Index one file.  With ``place``, the file is staged: moved there once read, deleted if it cannot be.
-        With ``record_failure``, a file that cannot be indexed is recorded as failed in the registry."""
-        source = source_file.source
-        digest, known = "", None
-        try:
-            check_inside_root(source_file)  # before reading a byte of it
-            digest = file_hash(source_file.path)
-            known = registry.get(doc_id_for(source))
-            same_file = bool(known) and known.get("content_hash") == digest and known.get("status") == "complete"
-            pipeline = pipeline_fingerprint(self.settings.ingest)
-            if same_file and known.get("pipeline") == pipeline:
-                if place is not None:
-                    os.replace(source_file.path, place)
-                return FileReport(source, "unchanged", int(known.get("chunk_count", 0)), title=known.get("title", ""))
-            if same_file:
-                log.info("re-processing %s: the ingest pipeline changed (%s -> %s)", source, known.get("pipeline"), pipeline)
-            processed = process_file(source_file, self.settings.ingest, digest, step)
-            if place is not None:
-                place.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(source_file.path, place)  # read well: only now is it part of the corpus
-        except (IngestError, OSError) as exc:
-            if isinstance(exc, IngestError):
-                status = "skipped" if exc.code == "unsupported_type" else "failed"
-                failed = FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)
-            else:
-                failed = FileReport(source, "failed", code="io_error", reason_zh=f"无法读取文件:{exc.strerror}",
-                                    reason_en=str(exc))
-            if place is not None:
-                source_file.path.unlink(missing_ok=True)
-            # a document indexed before (by an older pipeline) keeps being served as it was
-            if record_failure and not (known and known.get("status") == "complete"):
-                self._record_failure(failed, digest)
-            return failed
-        vectors = self.embeddings.embed_documents([c.indexed_text for c in processed.chunks])
-        self.store.replace_document(processed.doc, processed.chunks, vectors)
-        code = "pipeline_changed" if same_file else ""
-        return FileReport(source, "indexed", len(processed.chunks), code=code, title=processed.doc.title)
+    def _bring_keyword_forward(self) -> None:
+        """Under the write lock: the keyword index at the registry's generation before this writer moves
+        it (a writer killed between its registry commit and its keyword commit left it behind)."""
+        generation = self.registry.generation()
+        if self.keyword.generation != generation:
+            self._apply_changes(generation)
 
-    def _record_failure(self, failed: FileReport, digest: str) -> None:
+    # ------------------------------------------------------------ ingest
+
+    def _ingest(self, files: list[SourceFile], registry: dict[str, dict], report: IngestReport,
+                progress: Progress | None, record_failures: bool = False, places: dict[str, Path] | None = None) -> None:
+        """Parse changed files (in worker processes when there are several), embed them in batches, and
+        write each batch while the next is embedded.
+
+        With ``record_failures``, a file that cannot be indexed (and was never indexed before: an older
+        pipeline's document keeps being served) is recorded as failed.  ``places`` maps the source of a staged
+        file to its place in the corpus: it moves there once parsed, and is deleted if it cannot be."""
+        total = len(files)
+        done = 0
+        places = places or {}
+        staged = {f.source: f.path for f in files if f.source in places}
+        digests: dict[str, str] = {}
+        failed_before = {m["doc_id"] for m in self.registry.failures()} if record_failures else set()
+
+        def finished(file_report: FileReport) -> None:
+            nonlocal done
+            source, doc_id = file_report.source, doc_id_for(file_report.source)
+            if file_report.status in ("failed", "skipped"):
+                if source in staged:
+                    staged[source].unlink(missing_ok=True)
+                previous = registry.get(doc_id)
+                if record_failures and file_report.status == "failed" and not (
+                        previous and previous.get("status") == "complete"):
+                    self._record_failure(file_report, digests.get(source, ""))
+            else:
+                if file_report.status == "unchanged" and source in staged:
+                    os.replace(staged[source], places[source])
+                if doc_id in failed_before:  # it was read this time: its failure is history
+                    self.registry.forget_failure(doc_id)
+            report.files.append(file_report)
+            done += 1
+            if progress:
+                progress(file_report.source, done, total, report.chunks)
+
+        def into_place(item: PreparedFile) -> bool:
+            """A staged file that parsed well becomes part of the corpus now, before its chunks are written."""
+            if item.source not in staged:
+                return True
+            try:
+                places[item.source].parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged[item.source], places[item.source])
+                return True
+            except OSError as exc:
+                finished(FileReport(item.source, "failed", code="io_error", reason_zh=f"文件无法保存:{exc.strerror}",
+                                    reason_en=str(exc)))
+                return False
+
+        tasks = []
+        pipeline = pipeline_fingerprint(self.settings.ingest)
+        reprocessed: set[str] = set()  # unchanged files written by an older pipeline
+        for source_file in files:
+            try:
+                check_inside_root(source_file)  # before reading a byte of it
+                digest = file_hash(source_file.path)
+                digests[source_file.source] = digest
+            except IngestError as exc:
+                finished(FileReport(source_file.source, "failed", code=exc.code, reason_zh=exc.message_zh,
+                                    reason_en=exc.message_en))
+                continue
+            except OSError as exc:
+                finished(FileReport(source_file.source, "failed", code="io_error",
+                                    reason_zh=f"无法读取文件:{exc.strerror}", reason_en=str(exc)))
+                continue
+            known = registry.get(doc_id_for(source_file.source))
+            same_file = bool(known) and known.get("content_hash") == digest and known.get("status") == "complete"
+            if same_file and known.get("pipeline") == pipeline:
+                finished(FileReport(source_file.source, "unchanged", int(known.get("chunk_count", 0)),
+                                    title=known.get("title", "")))
+                continue
+            if same_file:
+                log.info("re-processing %s: the ingest pipeline changed (%s -> %s)", source_file.source,
+                         known.get("pipeline"), pipeline)
+                reprocessed.add(source_file.source)
+            tasks.append((source_file, self.settings.ingest, digest))
+        if not tasks:
+            return
+        options = self.settings.index
+        pool = None
+        if options.parse_workers > 0 and len(tasks) >= options.parse_pool_min_files:
+            # spawned, not forked: this process runs Chroma's and the embedder's threads
+            pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=exit_with_parent, initargs=(os.getpid(),))
+            embedding = self.settings.embedding if self._workers_may_embed else None
+            tasks = [(*task, embedding) for task in tasks]
+        writer = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
+        writing: Future | None = None
+        batch: list[PreparedFile] = []
         try:
-            self.store.record_failure(doc_id_for(failed.source), failed.source, digest, failed.code or failed.status,
-                                      failed.reason_zh, pipeline_fingerprint(self.settings.ingest))
-        except IndexUnavailable as exc:  # the report still says why; the next start will try the file again
-            log.warning("could not record the failure of %s: %s", failed.source, exc)
+            prepared = pool.map(prepare_task, tasks) if pool else (prepare_file(*task) for task in tasks)
+
+            def flush() -> None:
+                nonlocal writing, batch
+                with span("ingest.embed"):
+                    if all(f.vectors is not None for f in batch):  # embedded by the workers
+                        vectors = np.concatenate([f.vectors.reshape(-1, self.embeddings.dimension) for f in batch])
+                    else:
+                        vectors = self.embeddings.embed_documents([c.indexed_text for f in batch for c in f.chunks])
+                if writing is not None:
+                    for file_report in writing.result():
+                        finished(file_report)
+                context = contextvars.copy_context()  # the writer's spans join the caller's trace
+                writing = writer.submit(context.run, self._write_batch, batch, vectors, reprocessed)
+                batch = []
+
+            while True:
+                with span("ingest.parse_wait"):
+                    item = next(prepared, None)
+                if item is None:
+                    break
+                if isinstance(item, FileReport):
+                    finished(item)
+                    continue
+                if not into_place(item):
+                    continue
+                batch.append(item)
+                if sum(len(f.chunks) for f in batch) >= options.batch_chunks:
+                    flush()
+            if batch:
+                flush()
+            if writing is not None:
+                for file_report in writing.result():
+                    finished(file_report)
+        finally:
+            writer.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _write_batch(self, batch: list[PreparedFile], vectors: list[list[float]],
+                     reprocessed: frozenset[str] | set[str] = frozenset()) -> list[FileReport]:
+        """Pending in the registry, chunks into Chroma, complete in the registry (one commit), keyword index."""
+        docs = [(f.doc, len(f.chunks)) for f in batch]
+        doc_ids = [f.doc.doc_id for f in batch]
+        with span("ingest.write.registry"):
+            self.registry.mark_pending(docs)
+        with span("ingest.write.chroma"):
+            self.store.write_documents(doc_ids, [c for f in batch for c in f.chunks], vectors)
+        with span("ingest.write.registry"):
+            generation = self.registry.mark_complete(docs)
+        self._commit_keyword(doc_ids, [c for f in batch for c in f.keyword_chunks], generation)
+        return [FileReport(f.source, "indexed", len(f.chunks), code="pipeline_changed" if f.source in reprocessed else "",
+                           title=f.doc.title) for f in batch]
+
+    def _commit_keyword(self, doc_ids: list[str], chunks: list[KeywordChunk], generation: int) -> None:
+        """The writer's own change, straight into the keyword index when it was at the generation before."""
+        with span("ingest.write.keyword"):
+            keyword = self.keyword
+            if keyword.generation == generation - 1:
+                keyword.replace(doc_ids, chunks, generation)
+            else:
+                self._apply_changes(generation)
+
+    def _delete(self, doc_ids: list[str]) -> None:
+        self.registry.mark_deleting(doc_ids)
+        self.store.delete_documents(doc_ids)
+        generation = self.registry.mark_deleted(doc_ids)
+        self._commit_keyword(doc_ids, [], generation)
 
     def _prune(self, paths: list[Path], corpus_dir: Path, present: set[str], registry: dict[str, dict]) -> list[FileReport]:
         """Remove documents whose files were under a synced folder and are gone."""
@@ -390,29 +586,33 @@ class PolicyIndex:
             root = corpus_dir.resolve() if given.is_relative_to(corpus_dir.resolve()) else given.parent
             prefix = Path(os.path.relpath(given, root)).as_posix()
             prefixes.append("" if prefix == "." else prefix + "/")
-        removed = []
+        removed = {}
         for doc_id, meta in registry.items():
             source = meta.get("source", "")
-            if source in present or not any(source.startswith(p) for p in prefixes) or meta.get("status") == "failed":
-                continue  # a failure record has no file by design: staff remove it in the console
-            self.store.delete_document(doc_id)
-            removed.append(FileReport(source, "removed", int(meta.get("chunk_count", 0)), title=meta.get("title", "")))
-        return removed
+            if source in present or not any(source.startswith(p) for p in prefixes):
+                continue
+            removed[doc_id] = FileReport(source, "removed", int(meta.get("chunk_count", 0)), title=meta.get("title", ""))
+        if removed:
+            self._delete(list(removed))
+        return list(removed.values())
 
     def delete_document(self, doc_id_or_source: str) -> bool:
-        """Remove a document from Chroma and BM25 at once; True when it existed."""
+        """Remove a document from Chroma and the keyword index at once; True when it existed."""
         with self._write_lock():
-            registry = self.store.documents()
+            registry = self.registry.documents()
             doc_id = doc_id_or_source if doc_id_or_source in registry else doc_id_for(doc_id_or_source)
             if doc_id not in registry:
                 return False
-            self.store.delete_document(doc_id)
+            self._bring_keyword_forward()
+            self._delete([doc_id])
             self.refresh()
             return True
 
     def rebuild(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
         """Drop everything and index ``paths`` from scratch."""
         with self._write_lock():
-            for doc_id in list(self.store.documents()):
-                self.store.delete_document(doc_id)
+            self._bring_keyword_forward()
+            everything = list(self.registry.documents())
+            if everything:
+                self._delete(everything)
         return self.sync(paths, prune=True, progress=progress)

@@ -1,12 +1,8 @@
-"""Chroma: the source of truth for which chunks exist.
+"""Chroma: the source of truth for which chunks exist (their text, metadata and vectors).
 
-Two collections: the chunks (with their vectors) and a registry of documents
-(one record per document, with its content hash and a status).  A document is
-written as ``pending`` before any of its chunks and marked ``complete`` after
-the last, and removed as ``deleting`` before its chunks go; so a killed ingest
-leaves a record that says exactly what to finish, and never an orphan chunk.
-A ``generation`` counter in the registry changes with every commit; the BM25
-side index is rebuilt whenever its generation differs.
+Which documents those chunks belong to, and whether each is complete, is the registry's business
+(assistant/index/registry.py); ``PolicyIndex`` writes the two in the order that keeps a killed ingest
+finishable.  ``chroma_where`` translates the store-neutral ``Filters`` into Chroma's query syntax.
 """
 
 from __future__ import annotations
@@ -18,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from assistant.ingest.models import Chunk, DocumentMeta, chunk_header
+from assistant.index.filters import Filters
+from assistant.ingest.models import Chunk, chunk_header
 from assistant.settings import ChromaSettings
 
-STATE_ID = "__state__"
 PAGE_NONE = 0  # Chroma metadata cannot hold None; pages count from 1
 
 
@@ -81,8 +77,10 @@ NEARLY_FULL_MB = 8.0
 
 
 def _from_storage(exc: BaseException) -> bool:
-    """Errors raised by Chroma itself or by the OS, as opposed to our own errors or bugs."""
-    return isinstance(exc, OSError) or type(exc).__module__.startswith("chromadb")
+    """Errors raised by Chroma, SQLite or the OS, as opposed to our own errors or bugs."""
+    import sqlite3
+
+    return isinstance(exc, (OSError, sqlite3.Error)) or type(exc).__module__.startswith(("chromadb", "tantivy"))
 
 
 def storage_error(path: Path, reason: str, exc: BaseException | None = None) -> IndexStorageError:
@@ -93,8 +91,11 @@ def storage_error(path: Path, reason: str, exc: BaseException | None = None) -> 
     )
 
 
-def _unavailable_as_error(method):
-    """A Chroma server that is down, or a local index on a full or read-only disk, becomes one clear error."""
+def storage_guarded(method):
+    """A Chroma server that is down, or a local index on a full or read-only disk, becomes one clear error.
+
+    For methods of objects with ``location``, ``index_dir`` (None: nothing local to diagnose) and
+    ``low_disk_mb``; an object with ``broken`` is marked so, for its owner to open it again."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -109,7 +110,8 @@ def _unavailable_as_error(method):
             reason = storage_problem(self.index_dir, nearly_full, exc) if self.index_dir and _from_storage(exc) else None
             if reason is None:
                 raise
-            self.broken = True
+            if hasattr(self, "broken"):
+                self.broken = True
             raise storage_error(self.index_dir, reason, exc) from exc
 
     return wrapper
@@ -145,6 +147,27 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "effective": doc.effective,
         "validity": doc.validity,
     }
+
+
+def chroma_where(filters: Filters | None) -> dict | None:
+    """The filter as a Chroma ``where`` clause (None when nothing is filtered)."""
+    if filters is None:
+        return None
+    clauses: list[dict] = []
+    if filters.doc_type:
+        clauses.append({"doc_type": filters.doc_type})
+    if filters.region:
+        clauses.append({"region": filters.region})
+    if filters.date_from:
+        clauses.append({"date_int": {"$gte": filters.date_from_int}})
+    if filters.date_to:
+        clauses.append({"date_int": {"$lte": filters.date_to_int}})
+        clauses.append({"date_int": {"$gt": 0}})
+    if filters.doc_ids is not None:
+        clauses.append({"doc_id": {"$in": sorted(filters.doc_ids)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def make_client(settings: ChromaSettings, index_dir: Path, low_disk_mb: float = 0.0):
@@ -191,7 +214,7 @@ class ChromaStore:
     def close(self) -> None:
         self._client.close()
 
-    @_unavailable_as_error
+    @storage_guarded
     def _open_collections(self) -> None:
         settings = self._settings
         hnsw = {
@@ -207,9 +230,6 @@ class ChromaStore:
             metadata={"embedding_model": self.model_name, "embedding_dim": self.dimension},
             embedding_function=None,
         )
-        self.registry = self._client.get_or_create_collection(
-            f"{settings.collection}__documents", embedding_function=None
-        )
         built_with = (self.chunks.metadata or {}).get("embedding_model")
         built_dim = (self.chunks.metadata or {}).get("embedding_dim")
         if built_with != self.model_name or built_dim != self.dimension:
@@ -218,38 +238,28 @@ class ChromaStore:
                 f"请重建索引:python -m assistant ingest --rebuild"
             )
 
-    # ------------------------------------------------------------ registry
+    @property
+    def registry_name(self) -> str:
+        return f"{self._settings.collection}__documents"
 
-    @_unavailable_as_error
-    def documents(self) -> dict[str, dict[str, Any]]:
-        """Every registry record by doc_id (the state record excluded)."""
-        got = self.registry.get(include=["metadatas"])
-        return {i: m for i, m in zip(got["ids"], got["metadatas"]) if i != STATE_ID}
-
-    @_unavailable_as_error
-    def generation(self) -> int:
-        got = self.registry.get(ids=[STATE_ID], include=["metadatas"])
-        return int(got["metadatas"][0]["generation"]) if got["ids"] else 0
-
-    def _bump_generation(self) -> None:
-        self.registry.upsert(
-            ids=[STATE_ID],
-            embeddings=[[1.0]],
-            metadatas=[{"generation": self.generation() + 1, "updated": time.time()}],
-            documents=["state"],
-        )
-
-    def _set_document(self, doc: DocumentMeta, status: str, chunk_count: int) -> None:
-        meta = {**doc.as_metadata(), "status": status, "chunk_count": chunk_count, "indexed_at": time.time()}
-        self.registry.upsert(ids=[doc.doc_id], embeddings=[[1.0]], metadatas=[meta], documents=[doc.title])
+    @storage_guarded
+    def registry_collection(self, create: bool = True):
+        """The collection a ``ChromaRegistry`` keeps its records in (None when absent and not created)."""
+        if create:
+            return self._client.get_or_create_collection(self.registry_name, embedding_function=None)
+        try:
+            return self._client.get_collection(self.registry_name, embedding_function=None)
+        except Exception:  # noqa: BLE001 - "does not exist" has no stable type across Chroma versions
+            return None
 
     # ------------------------------------------------------------ writes
 
-    @_unavailable_as_error
-    def replace_document(self, doc: DocumentMeta, chunks: list[Chunk], vectors: list[list[float]], batch: int = 256) -> None:
-        """Swap a document's chunks for new ones, leaving a record a re-run can finish."""
-        self._set_document(doc, "pending", len(chunks))
-        self.chunks.delete(where={"doc_id": doc.doc_id})
+    @storage_guarded
+    def write_documents(self, doc_ids: list[str], chunks: list[Chunk], vectors, batch: int = 0) -> None:
+        """Replace every chunk of ``doc_ids`` by ``chunks`` (their vectors alongside), in as few calls as
+        Chroma takes; the registry marks these documents pending before and complete after."""
+        self.delete_documents(doc_ids)
+        batch = batch or min(4000, self._client.get_max_batch_size())
         for start in range(0, len(chunks), batch):
             part = chunks[start : start + batch]
             self.chunks.upsert(
@@ -258,66 +268,58 @@ class ChromaStore:
                 documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
-        self._set_document(doc, "complete", len(chunks))
-        self._bump_generation()
 
-    @_unavailable_as_error
-    def record_failure(self, doc_id: str, source: str, content_hash: str, code: str, reason_zh: str,
-                       pipeline: str) -> None:
-        """A file that could not be indexed, with the reason: staff see it in the console, and a start does not
-        read the same content again (until the ingest pipeline changes).  It holds no chunks, so nothing
-        changes for questions."""
-        meta = {"doc_id": doc_id, "source": source, "title": Path(source).name, "content_hash": content_hash,
-                "status": "failed", "code": code, "reason": reason_zh, "chunk_count": 0, "failed_at": time.time(),
-                "pipeline": pipeline}
-        self.registry.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta], documents=[source])
-
-    @_unavailable_as_error
-    def delete_document(self, doc_id: str) -> None:
-        got = self.registry.get(ids=[doc_id], include=["metadatas"])
-        if got["ids"]:
-            self.registry.update(ids=[doc_id], metadatas=[{**got["metadatas"][0], "status": "deleting"}])
-        self.chunks.delete(where={"doc_id": doc_id})
-        self.registry.delete(ids=[doc_id])
-        self._bump_generation()
+    @storage_guarded
+    def delete_documents(self, doc_ids: list[str]) -> None:
+        for start in range(0, len(doc_ids), 500):
+            part = doc_ids[start : start + 500]
+            self.chunks.delete(where={"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}})
 
     # ------------------------------------------------------------ reads
 
-    @_unavailable_as_error
+    @storage_guarded
     def count(self) -> int:
         return self.chunks.count()
 
-    def iter_chunks(self, page_size: int = 2000) -> Iterator[StoredChunk]:
+    def iter_chunks(self, page_size: int = 2000, doc_ids: list[str] | None = None) -> Iterator[StoredChunk]:
+        """Every chunk, or those of ``doc_ids``, a page at a time."""
+        where = None if doc_ids is None else ({"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}})
+        if doc_ids == []:
+            return
         offset = 0
         while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=page_size, offset=offset)
+            got = self._get_page(where, page_size, offset)
             for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 yield StoredChunk(chunk_id, text, meta)
             if len(got["ids"]) < page_size:
                 return
             offset += page_size
 
-    @_unavailable_as_error
+    @storage_guarded
+    def _get_page(self, where, limit: int, offset: int) -> dict:
+        return self.chunks.get(where=where, include=["documents", "metadatas"], limit=limit, offset=offset)
+
+    @storage_guarded
     def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]:
         if not ids:
             return {}
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
-    @_unavailable_as_error
+    @storage_guarded
     def document_chunks(self, doc_id: str) -> list[StoredChunk]:
         """All chunks of one document, in reading order."""
         got = self.chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
         chunks = [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda chunk: chunk.metadata.get("ordinal", 0))
 
-    @_unavailable_as_error
-    def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+    @storage_guarded
+    def query(self, vector: list[float], k: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with their cosine similarity (fewer than ``k`` when the collection is smaller)."""
         got = self.chunks.query(
             query_embeddings=[vector],
             n_results=k,
-            where=where or None,
+            where=chroma_where(filters),
             include=["documents", "metadatas", "distances"],
         )
         return [
@@ -327,7 +329,7 @@ class ChromaStore:
 
 
 def drop_index(settings) -> None:
-    """Delete both collections and the BM25 side, without loading any model."""
+    """Delete the chunks, the registry and the keyword index, without loading any model."""
     import shutil
 
     client = make_client(settings.chroma, Path(settings.paths.index_dir))
@@ -336,5 +338,9 @@ def drop_index(settings) -> None:
             client.delete_collection(name)
         except Exception:  # noqa: BLE001 - absent collections raise differently across versions
             pass
-    for path in Path(settings.paths.index_dir).glob("bm25*"):
-        shutil.rmtree(path, ignore_errors=True)
+    index_dir = Path(settings.paths.index_dir)
+    for path in [*index_dir.glob("bm25*"), *index_dir.glob("keyword*"), *index_dir.glob("registry.sqlite3*")]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -11,9 +11,11 @@ import hashlib
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
 
 from assistant.settings import DATA_DIR
+
+# raise when tokenize() itself changes the tokens it emits: keyword indexes built before are rebuilt
+TOKENIZER_REVISION = 1
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 _lock = threading.Lock()
@@ -61,10 +63,11 @@ def domain_terms() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def token_fingerprint() -> str:
-    """The version of the tokens: this module and the word lists it reads.  Cached tokens of another
-    version are not reused (a new userdict entry must reach every chunk already indexed)."""
-    digest = hashlib.sha256()
-    for path in (Path(__file__), DATA_DIR / "userdict.txt", DATA_DIR / "stopwords.txt"):
-        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+def tokenizer_version() -> str:
+    """Names the tokens ``tokenize`` emits: its revision, jieba's version and the word lists' contents."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{TOKENIZER_REVISION}:{version('jieba')}".encode())
+    for name in ("userdict.txt", "stopwords.txt"):
+        digest.update((DATA_DIR / name).read_bytes())
     return digest.hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (jieba) fused with reciprocal rank fusion."""
+"""Hybrid retrieval: dense (Chroma) and BM25 (the keyword index, jieba tokens) fused with reciprocal rank fusion."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.index.embeddings import EmbeddingCache
+from assistant.index.filters import Filters
 from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.index.versions import FIELDS as VERSION_FIELDS
@@ -14,31 +15,9 @@ from assistant.retrieve.places import asked_places, narrower, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.retrieve.references import article_number, named_documents, section_article
 from assistant.settings import RetrievalSettings
+from assistant.tracing import span
 
-
-@dataclass
-class Filters:
-    doc_type: str | None = None
-    region: str | None = None
-    date_from: str | None = None  # yyyy-mm-dd
-    date_to: str | None = None
-
-    def chroma_where(self, allowed_doc_ids: set[str] | None = None) -> dict | None:
-        clauses: list[dict] = []
-        if allowed_doc_ids:
-            clauses.append({"doc_id": {"$in": sorted(allowed_doc_ids)}})
-        if self.doc_type:
-            clauses.append({"doc_type": self.doc_type})
-        if self.region:
-            clauses.append({"region": self.region})
-        if self.date_from:
-            clauses.append({"date_int": {"$gte": _date_int(self.date_from)}})
-        if self.date_to:
-            clauses.append({"date_int": {"$lte": _date_int(self.date_to)}})
-            clauses.append({"date_int": {"$gt": 0}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+__all__ = ["Filters", "HybridRetriever", "RetrievalResult", "RetrievedChunk"]  # Filters: callers import it here
 
 
 def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
@@ -82,10 +61,6 @@ def _prefer_in_force(question: str, ranked: list[RetrievedChunk], documents: dic
         elif hit.meta["validity"] in ("superseded", "repealed"):
             hit.score *= NOT_IN_FORCE_FACTOR
     return sorted(ranked, key=lambda hit: hit.score, reverse=True)
-
-
-def _date_int(value: str) -> int:
-    return int(value.replace("-", "").ljust(8, "0")[:8])
 
 
 @dataclass
@@ -170,31 +145,28 @@ class HybridRetriever:
         k = k or self.settings.top_k
         filters = filters or Filters()
         # the answer chain refuses longer questions with a message; a bare search (console, CLI) reads the start
-        query = parse_query(question[: self.settings.max_question_chars])
-        documents = self.index.complete_documents()
-        allowed = set(documents)
+        with span("retrieve.parse"):
+            query = parse_query(question[: self.settings.max_question_chars])
+        with span("retrieve.registry"):
+            documents = self.index.complete_documents()
+            allowed = set(documents)
         target = self._target(query.normalized, documents)
         if target.doc_ids:
             allowed = set(target.doc_ids)  # 《郑州市失业保险条例》…: answered from that document
+            filters = filters.only(target.doc_ids)
         candidates = max(self.settings.candidate_k, k)
 
-        where = filters.chroma_where(set(target.doc_ids) if target.doc_ids else None)
-        dense_hits = [] if mode == "bm25" else [
-            (chunk, similarity)
-            for chunk, similarity in self.index.store.query(
-                self.embedding_cache.embed_query(query.dense_text), candidates, where
-            )
-            if chunk.metadata.get("doc_id") in allowed
-        ]
-        bm25 = self.index.bm25
-        mask = None if mode == "dense" else bm25.mask(
-            allowed,
-            filters.doc_type,
-            filters.region,
-            _date_int(filters.date_from) if filters.date_from else None,
-            _date_int(filters.date_to) if filters.date_to else None,
-        )
-        bm25_hits = [] if mode == "dense" else bm25.search(query.tokens, candidates, mask)
+        dense_hits = []
+        if mode != "bm25":
+            with span("retrieve.embed_query"):
+                vector = self.embedding_cache.embed_query(query.dense_text)
+            with span("retrieve.dense"):
+                dense_hits = [(chunk, similarity) for chunk, similarity in self.index.store.query(vector, candidates, filters)
+                              if chunk.metadata.get("doc_id") in allowed]
+        keyword_hits = []
+        if mode != "dense":
+            with span("retrieve.keyword"):
+                keyword_hits = self.index.keyword_search(query.tokens, candidates, filters)
 
         fused: dict[str, RetrievedChunk] = {}
         rrf_k = self.settings.rrf_k
@@ -202,14 +174,17 @@ class HybridRetriever:
             fused[chunk.chunk_id] = RetrievedChunk(
                 chunk, self.settings.dense_weight / (rrf_k + rank), dense_score=similarity, dense_rank=rank
             )
-        missing = [chunk_id for chunk_id, _ in bm25_hits if chunk_id not in fused]
-        stored = self.index.store.get_chunks(missing)
-        for rank, (chunk_id, score) in enumerate(bm25_hits, start=1):
+        missing = [chunk_id for chunk_id, _ in keyword_hits if chunk_id not in fused]
+        with span("retrieve.fetch"):
+            stored = self.index.store.get_chunks(missing)
+        rank = 0
+        for chunk_id, score in keyword_hits:
             hit = fused.get(chunk_id)
             if hit is None:
-                if chunk_id not in stored:
-                    continue  # deleted between the BM25 build and now
+                if chunk_id not in stored or stored[chunk_id].metadata.get("doc_id") not in allowed:
+                    continue  # deleted since, or of a document not complete (being rewritten)
                 hit = fused[chunk_id] = RetrievedChunk(stored[chunk_id], 0.0)
+            rank += 1
             hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
@@ -221,7 +196,8 @@ class HybridRetriever:
         ranked = _prefer_in_force(query.normalized, list(fused.values()), documents)
         ranked = _for_asked_place(query.normalized, ranked)
         if self.reranker is not None:
-            ranked = self.reranker.rerank(query.normalized, ranked)
+            with span("retrieve.rerank"):
+                ranked = self.reranker.rerank(query.normalized, ranked)
         if target.article is not None:
             ranked = self._article_first(ranked, target)
         ranked = ranked[:k]

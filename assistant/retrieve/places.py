@@ -49,6 +49,8 @@ def question_places(text: str) -> list[tuple[str, int]]:
                      _PLACE_CUT.split(name)[-1])
         if len(inner) < 2 or inner in not_places() or any(inner.endswith(w) for w in not_places() if len(w) >= 3):
             continue
+        if len(inner) < 3 and not is_place(inner):
+            continue  # 外省, 本市, 该县: one character before 省/市/县 names no place the gazetteer does not know
         start = text.find(inner)
         if start >= 0:
             places.append((inner, start))

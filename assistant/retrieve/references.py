@@ -25,7 +25,7 @@ _MENTION_END = re.compile(r"(?:法|条例|规定|办法|细则|解释)(?:\([一�
 _NAMED_BEFORE_ARTICLE = re.compile(
     rf"([\u4e00-\u9fff]{{2,30}}?(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?)第{_NUMERAL}条"
 )
-_TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|\s")
+_TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|【[^】]*】|\s")  # 【…】: a tag, not the name
 _TILL_TRIAL = re.compile(r"[((](试行|暂行|草案|修订|修正)[))]")
 MIN_TITLE_MATCH = 0.8  # share of a title's characters the question must contain, in order
 

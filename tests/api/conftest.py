@@ -61,6 +61,7 @@ def keyed_app(tmp_path_factory):
         "ASSISTANT_API__KEY_RATE_LIMIT_PER_MINUTE": "1000",
         "ASSISTANT_UI__MAX_UPLOAD_MB": str(UPLOAD_MB),
         "ASSISTANT_API__MAX_UPLOAD_REQUEST_MB": str(UPLOAD_REQUEST_MB),
+        "ASSISTANT_INGEST__LOCAL_PLACES": '["示范市"]',  # fictional: no gazetteer knows it, the region filter must
     })
 
 

@@ -1,12 +1,11 @@
 """The pipeline fingerprint: a change to what shapes chunks (a chunk setting, a data file, the code) reaches
-documents already indexed on the next ingest or start, without --rebuild; the BM25 token cache is keyed by
-the tokenizer's own version."""
+documents already indexed on the next ingest or start, without --rebuild.  (The keyword index records the
+tokenizer's own version and is rebuilt from Chroma when it differs: tests/index/test_keyword.py.)"""
 
 from __future__ import annotations
 
 import shutil
 
-from assistant.index.bm25 import BM25Index
 from assistant.index.policy_index import PolicyIndex
 from assistant.ingest import fingerprint
 from assistant.settings import IngestSettings
@@ -72,15 +71,3 @@ def test_the_fingerprint_follows_settings_and_data_files(tmp_path, monkeypatch):
         assert fingerprint.pipeline_fingerprint(caps) != same
     finally:
         fingerprint._code_and_data.cache_clear()
-
-
-def test_cached_tokens_of_another_tokenizer_version_are_not_reused(tmp_path):
-    from assistant.index.store import StoredChunk
-
-    index = BM25Index.build([StoredChunk("c1", "示范市见习补贴", {"doc_id": "d"})], generation=1)
-    assert index.reusable_tokens() == {"c1": index.tokens["c1"]}
-    index.save(tmp_path / "bm25")
-    saved = BM25Index.load(tmp_path / "bm25")
-    assert saved.reusable_tokens() is not None
-    saved.tokens_version = "an older tokenizer"
-    assert saved.reusable_tokens() is None

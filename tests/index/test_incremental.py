@@ -1,4 +1,4 @@
-"""Incremental, idempotent indexing: hashes decide, removals reach Chroma and BM25 alike."""
+"""Incremental, idempotent indexing: hashes decide, removals reach Chroma and the keyword index alike."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -48,16 +49,18 @@ def _chunk_docs(index: PolicyIndex) -> dict[str, int]:
 
 
 def assert_consistent(index: PolicyIndex) -> None:
-    """Every chunk belongs to a complete document, counts agree, and BM25 holds exactly Chroma's chunks (a record
-    of a file that failed holds none)."""
-    documents = index.store.documents()
+    """Every chunk belongs to a complete document, counts agree, and the keyword index holds exactly
+    Chroma's chunks, at the registry's generation."""
+    documents = index.registry.documents()
     chunk_docs = _chunk_docs(index)
     assert set(chunk_docs) <= set(documents), "orphan chunks"
     for doc_id, meta in documents.items():
-        assert meta["status"] in ("complete", "failed"), meta
+        assert meta["status"] == "complete", meta
         assert chunk_docs.get(doc_id, 0) == meta["chunk_count"], (meta["source"], chunk_docs.get(doc_id))
     chroma_ids = {chunk.chunk_id for chunk in index.store.iter_chunks()}
-    assert set(index.bm25.ids) == chroma_ids and len(index.bm25.ids) == len(chroma_ids)
+    index.refresh()
+    assert index.keyword.generation == index.registry.generation()
+    assert index.keyword.ids() == chroma_ids and index.keyword.count() == len(chroma_ids)
 
 
 def test_second_run_changes_nothing_and_embeds_nothing(settings, embeddings):
@@ -66,12 +69,12 @@ def test_second_run_changes_nothing_and_embeds_nothing(settings, embeddings):
     index = PolicyIndex(settings, embeddings=counting)
     first = index.sync([settings.paths.corpus_dir])
     assert first.count("indexed") == 3 and counting.documents == first.chunks > 0
-    generation = index.store.generation()
+    generation = index.registry.generation()
 
     again = PolicyIndex(settings, embeddings=counting).sync([settings.paths.corpus_dir])
     assert again.count("unchanged") == 3 and again.count("indexed") == 0
     assert counting.documents == first.chunks, "unchanged files were embedded again"
-    assert index.store.generation() == generation
+    assert index.registry.generation() == generation
     assert_consistent(index)
 
 
@@ -89,7 +92,7 @@ def test_changed_file_replaces_its_chunks(settings, make_index):
     assert_consistent(index)
 
 
-def test_removed_file_and_api_delete_leave_chroma_and_bm25(settings, make_index):
+def test_removed_file_and_api_delete_leave_chroma_and_the_keyword_index(settings, make_index):
     _write(settings.paths.corpus_dir, ARTICLES)
     index = make_index(settings)
     index.sync([settings.paths.corpus_dir])
@@ -156,5 +159,47 @@ def test_ingest_killed_at_random_points_finishes_on_rerun(tmp_path, make_index, 
     assert final.returncode == 0, final.stderr
     index = make_index(settings)
     assert_consistent(index)
-    assert len(index.store.documents()) == 40
+    assert len(index.registry.documents()) == 40
     assert index.store.count() == 40 * 8
+
+
+@pytest.mark.slow
+def test_ingest_workers_end_with_a_killed_ingest(tmp_path, settings_for):
+    """SIGKILL a real `python -m assistant ingest` while its parse workers run: none of them outlives it."""
+    settings = settings_for(tmp_path)
+    corpus = settings.paths.corpus_dir
+    for n in range(40):
+        body = "\n".join(f"第{k}条 示范市第{n}号文件第{k}条规定,补贴标准为每人{100 * n + k}元。" for k in range(1, 30))
+        (corpus / f"doc{n:02d}.txt").write_text(f"示范市测试文件{n}\n{body}", encoding="utf-8")
+    env = {**os.environ, "ASSISTANT_PATHS__INDEX_DIR": str(settings.paths.index_dir),
+           "ASSISTANT_PATHS__CORPUS_DIR": str(corpus)}
+    process = subprocess.Popen([PYTHON, "-m", "assistant", "ingest", str(corpus)], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def workers() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == process.pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if b"multiprocessing" in fh.read():
+                        found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 120
+    while not (running := workers()) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert running, "the ingest never started its workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in running if os.path.exists(f"/proc/{pid}")]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"workers outlived the killed ingest: {left}"

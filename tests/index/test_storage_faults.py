@@ -63,7 +63,7 @@ def scenario_disk_full(mount: str) -> dict:
     index = PolicyIndex(settings)
     assert index.sync([settings.paths.corpus_dir / "shifan"]).count("indexed") == 4
     before = set(index.complete_documents())
-    generation = index.store.generation()
+    generation = index.registry.generation()
 
     # 1. too little space to start: refused before anything is written
     filler = _fill_disk(root, leave_mb=0.5)
@@ -74,7 +74,7 @@ def scenario_disk_full(mount: str) -> dict:
     except IndexStorageError as exc:
         refused_message = str(exc)
     filler.unlink()
-    assert index.store.generation() == generation and set(index.complete_documents()) == before
+    assert index.registry.generation() == generation and set(index.complete_documents()) == before
 
     # 2. the disk fills while chunks are being written
     filler = _fill_disk(root, leave_mb=1.5)
@@ -89,7 +89,7 @@ def scenario_disk_full(mount: str) -> dict:
     except IndexStorageError as exc:
         served_while_full = [str(exc)]
     filler.unlink()
-    registry = index.store.documents()
+    registry = index.registry.documents()
     pending = sorted(m["source"] for m in registry.values() if m.get("status") != "complete")
 
     # space is back: the same process serves again, never from a half-written document

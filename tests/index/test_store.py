@@ -41,4 +41,6 @@ def test_drop_index_allows_a_new_model(settings, make_index):
     drop_index(settings)
     client = make_client(settings.chroma, settings.paths.index_dir)
     store = ChromaStore(client, settings.chroma, _OtherModel.name, _OtherModel.dimension)
-    assert store.count() == 0 and store.documents() == {}
+    assert store.count() == 0
+    assert not (settings.paths.index_dir / "registry.sqlite3").exists()
+    assert not (settings.paths.index_dir / "keyword").exists()

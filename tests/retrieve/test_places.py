@@ -34,3 +34,23 @@ def test_asked_places_and_same_place():
     assert "山西" in asked_places("山西稳就业有哪些要求")
     assert same_place("示范市", "示范市") and same_place("太原", "山西省") and same_place("山西", "太原市")
     assert not same_place("样例县", "示范市") and not same_place("北京", "山西省")
+
+
+@pytest.mark.parametrize(("question", "places"), [
+    ("我老家是外省的,在郑州打工被辞了,能在郑州办失业登记吗", {"郑州"}),  # 外省 is no name
+    ("2098年示范市见习补贴每月多少钱?", {"示范市"}),  # cut after the year
+    ("高校毕业生在示范市能领什么补贴", {"示范市"}),  # cut after 在
+    ("先行区建设有什么要求", set()),  # ends like a place, is none (assistant/data/not_places.txt)
+])
+def test_the_places_a_question_names(question, places):
+    from assistant.retrieve.places import asked_places
+
+    assert asked_places(question) == places
+
+
+def test_narrower_documents_than_the_question_asks_for():
+    from assistant.retrieve.places import narrower
+
+    assert narrower("郑州市", {"河南"}) and narrower("郑州市", set())  # a city's rule under its province; any local rule
+    assert not narrower("河南省", {"河南"}) and not narrower("郑州市", {"郑州"}) and not narrower("", set())
+    assert not narrower("郑州市", {"河南", "郑州"})

@@ -13,6 +13,8 @@ TITLES = {
     "zz": "郑州市失业保险条例",
     "law": "中华人民共和国职业病防治法",
     "notice": "关于印发《示范市高校毕业生就业见习管理办法(试行)》的通知",
+    "tagged-1-0": "【虚构测试材料】示范市苗圃通知1-0",
+    "tagged-1-1": "【虚构测试材料】示范市苗圃通知1-1",
 }
 
 
@@ -34,6 +36,7 @@ def test_article_numbers_in_chinese_or_arabic_numerals(text, number):
         ("劳动争议司法解释(四)第二十条怎么说", ["js4"]),  # a short name, and (四) is not (三)
         ("失业保险条例有啥规定", []),  # names no one document: 河南 and 郑州 share the words
         ("郑州失业金能领多久", []),  # no document word: a question, not a title
+        ("示范市苗圃通知1-0规定的补助每亩多少钱", ["tagged-1-0"]),  # a 【tag】 is not part of the name; 1-0 is not 1-1
     ],
 )
 def test_documents_a_question_names(question, expected):

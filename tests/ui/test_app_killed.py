@@ -98,6 +98,6 @@ def test_app_killed_during_upload_indexing_recovers_on_restart(tmp_path, make_in
 
     index = make_index(settings_for(root))
     assert_consistent(index)
-    sources = {meta["source"] for meta in index.store.documents().values()}
+    sources = {meta["source"] for meta in index.registry.documents().values()}
     assert {f"uploads/{p.name}" for p in saved} <= sources
     print(f"{len(saved)} uploads saved across {KILLS} kills; all indexed once after restart", flush=True)

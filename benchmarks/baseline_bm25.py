@@ -1,4 +1,5 @@
-"""The jieba BM25 side index, always derived from what Chroma holds.
+"""BASELINE, for benchmarks only: the bm25s side index the app used before the incremental keyword index
+(assistant/index/keyword.py), as it was; bench_keyword.py measures it against the engines.
 
 It is rebuilt from Chroma's chunks whenever the registry generation moves, and
 saved beside Chroma with that generation.  Tokens are cached by chunk id (ids
