@@ -1,4 +1,4 @@
-"""Command line: ingest, retrieve, stats (and ask, eval).
+"""Command line: ingest, retrieve, stats (and ask, eval, hash-password).
 
 The JSON printed by ``retrieve``, ``ask`` and ``stats`` is a public interface
 that other systems call; add fields if needed, never rename or remove them.
@@ -231,6 +231,32 @@ def cmd_eval(args) -> int:
     return 1 if failures else 0
 
 
+# ---------------------------------------------------------------- staff accounts
+
+
+def cmd_hash_password(args) -> int:
+    """Print the scrypt hash of a staff password for ``security.staff_accounts`` (the password is read from the
+    terminal, or from stdin when piped, never from the command line where ``ps`` shows it)."""
+    import getpass
+
+    from assistant.accounts import hash_password, password_problem
+
+    settings = get_settings()
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再输入一次 / again: ") != password:
+            print("两次输入的密码不一致 / the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    problem = password_problem(password, args.user, settings.security.min_password_length)
+    if problem:
+        print(f"密码太弱 / too weak: {problem}", file=sys.stderr)
+        return 2
+    print(json.dumps({args.user: hash_password(password)}, ensure_ascii=False))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -271,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 
+    hashing = sub.add_parser("hash-password", help="hash a staff password for ASSISTANT_SECURITY__STAFF_ACCOUNTS")
+    hashing.add_argument("--user", required=True, help="the staff member's login name")
+    hashing.set_defaults(func=cmd_hash_password)
+
     evaluate = sub.add_parser("eval", help="retrieval and answer figures on the eval sets")
     evaluate.add_argument("sets", nargs="*", help="eval YAML files (default: tests/eval/*.yaml)")
     evaluate.add_argument("--index-dir")
@@ -295,10 +325,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a stack trace
+        from assistant.client_input import BadInput
         from assistant.index.embeddings import EmbeddingModelError
         from assistant.index.store import IndexMismatchError, IndexUnavailable
 
         if isinstance(exc, (IndexMismatchError, IndexUnavailable, EmbeddingModelError)):
             print(f"错误 / error: {exc}", file=sys.stderr)
             return 3
+        if isinstance(exc, BadInput):  # a question or history line that is not text
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            return 2
         raise

@@ -64,3 +64,8 @@ class FeedbackStore:
     def set_comment(self, row_id: int, comment: str) -> None:
         with self._lock, self._connect() as db:
             db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (mask_pii(comment.strip())[:2000], row_id))
+
+    def set_rating(self, row_id: int, rating: str) -> None:
+        """Change the vote of an answer already rated (one vote per answer and session)."""
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, row_id))

@@ -1,7 +1,10 @@
-"""Masking of personal numbers users type (ID cards, mobile phones, bank cards) and of API keys.
+"""Masking of personal numbers users type (ID cards, mobile phones, bank cards, passports) and of API keys.
 
-Personal numbers are masked before anything is stored or logged (feedback, logs, error messages); API keys
-(an ``Authorization: Bearer …`` value, or any key the server was configured with) before anything is logged.
+Personal numbers are masked before anything is stored or logged (feedback, logs, error messages, the audit
+log); API keys (an ``Authorization: Bearer …`` value, or any key the server was configured with) before
+anything is logged.  A number is found however it is written: in groups (``139 1234 5678``,
+``139-1234-5678``, ``139.1234.5678``), with full-width digits, spelled in Chinese digits
+(``一三九一二三四五六七八``, ``幺``, ``〇``), or split by invisible zero-width characters.
 """
 
 from __future__ import annotations
@@ -10,30 +13,63 @@ import logging
 import re
 import threading
 
-# 18-digit resident ID (last char may be X), 15-digit old IDs
-_ID_CARD = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8}|\d{6})(\d{3}[\dXx]|\d{1})(?![\dA-Za-z])")
-_DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ -]?\d){11,22}(?![\d])")
-_MOBILE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+_DIGITS = "0123456789０１２３４５６７８９〇零一二三四五六七八九幺"
+_VALUE = {c: str(i % 10) for i, c in enumerate(_DIGITS[:20])} | {
+    c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0", "幺": "1"}
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_SEPARATOR = " \u00a0\u3000.·-"
+_DIGIT = f"[{_DIGITS}]"
+_GAP = f"[{_INVISIBLE}]*(?:[{_SEPARATOR}][{_INVISIBLE}]*)?"  # at most one visible separator between digits
+# a run of digits (the last of an ID may be X), not inside a longer word or number
+_RUN = re.compile(rf"(?<![{_DIGITS}A-Za-z])(\+?(?:86|八六){_GAP})?{_DIGIT}(?:{_GAP}{_DIGIT})*(?:{_GAP}[Xx])?(?![{_DIGITS}A-Za-z])")
+_PASSPORT = re.compile(rf"(?<![A-Za-z0-9])([EGDSPHegdsph])([A-Za-z]?)((?:[{_INVISIBLE}]*\d){{7,8}})(?![A-Za-z0-9])")
 
 
-def _mask_card(match: re.Match) -> str:
-    """A 16-19 digit run (spaces or dashes allowed) keeps its first and last four digits."""
-    run = match.group(0)
-    digits = [i for i, c in enumerate(run) if c.isdigit()]
-    if not 16 <= len(digits) <= 19:
-        return run
-    hidden = set(digits[4:-4])
-    return "".join("*" if i in hidden else c for i, c in enumerate(run))
+def _groups(run: str) -> list[int]:
+    """Lengths of the digit groups a run is written in (invisible characters do not separate)."""
+    groups, current = [], 0
+    for c in run:
+        if c in _VALUE or c in "Xx":
+            current += 1
+        elif c in _SEPARATOR and current:
+            groups.append(current)
+            current = 0
+    return groups + [current] if current else groups
+
+
+def _digits(run: str) -> str:
+    return "".join(_VALUE.get(c, c.upper()) for c in run if c in _VALUE or c in "Xx")
+
+
+def _mask_run(match: re.Match) -> str:
+    run, prefix = match.group(0), match.group(1) or ""
+    local = _digits(run[len(prefix):])
+    if re.fullmatch(r"1[3-9]\d{9}", local):  # a mobile (after +86, if any), shown as 139****5678
+        return "".join(c for c in prefix if c not in _INVISIBLE) + local[:3] + "****" + local[-4:]
+    digits = _digits(run)
+    n = len(digits)
+    if (n == 18 and re.fullmatch(r"\d{17}[\dX]", digits)) or (n == 15 and digits.isdigit()):  # resident ID
+        return digits[:6] + "*" * (n - 7) + digits[-1]
+    if 16 <= n <= 19 and digits.isdigit():
+        groups = _groups(run)
+        if len(groups) == 1 or (all(g == 4 for g in groups[:-1]) and groups[-1] <= 4):  # written as cards are
+            return _mask_card(run)
+    return run
+
+
+def _mask_card(run: str) -> str:
+    """Keep the first and last four digits and the layout (spaces, dashes)."""
+    positions = [i for i, c in enumerate(run) if c in _VALUE]
+    hidden = set(positions[4:-4])
+    return "".join("*" if i in hidden else c for i, c in enumerate(run) if c not in _INVISIBLE)
 
 
 def mask_pii(text: str) -> str:
-    """Replace the middle of ID-card, bank-card and mobile numbers with asterisks."""
+    """Replace the middle of ID-card, bank-card, mobile and passport numbers with asterisks."""
     if not text:
         return text
-    text = _ID_CARD.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + "*" * (len(m.group(3)) - 1) + m.group(3)[-1], text)
-    text = _MOBILE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
-    text = _DIGIT_RUN.sub(_mask_card, text)
-    return text
+    text = _PASSPORT.sub(lambda m: m.group(1) + m.group(2) + "*" * 6 + re.sub(f"[{_INVISIBLE}]", "", m.group(3))[-2:], text)
+    return _RUN.sub(_mask_run, text)
 
 
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;\"']+")

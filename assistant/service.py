@@ -6,21 +6,27 @@ console's retrieval test and the chat's answer come from one code path.
 
 from __future__ import annotations
 
+import logging
+import shutil
 import threading
 from pathlib import Path
-
-from typing import Iterator
+from typing import Callable, Iterator
 
 from assistant.answer.backends import make_chat_model
 from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.prompts import Prompts
+from assistant.audit import AuditLog
+from assistant.client_input import clean_history, clean_question
 from assistant.feedback import FeedbackStore
 from assistant.index.policy_index import IngestReport, PolicyIndex, Progress
+from assistant.index.store import IndexUnavailable
 from assistant.ingest.pipeline import doc_id_for
 from assistant.retrieve.query import parse_query
-from assistant.uploads import UPLOAD_SUBDIR, UploadRejected, save_upload
+from assistant.uploads import UPLOAD_SUBDIR, UploadRejected, clear_staging, stage_upload
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
 from assistant.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 class AssistantService:
@@ -34,6 +40,8 @@ class AssistantService:
         self._chains: dict[str, AnswerChain] = {}
         self._chain_lock = threading.Lock()
         self._feedback: FeedbackStore | None = None
+        self._indexing: dict = {"state": "idle"}
+        self.audit = AuditLog(self.settings.security.audit_log or Path(self.settings.paths.index_dir) / "audit.log")
 
     # ------------------------------------------------------------ knowledge base
 
@@ -65,16 +73,48 @@ class AssistantService:
 
     def upload(self, files: list[tuple[str, bytes]],
                progress: Progress | None = None) -> tuple[IngestReport, list[UploadRejected]]:
-        """Save uploaded (name, content) pairs into the corpus and index them; refusals come back as
-        ``UploadRejected`` (its str is the Chinese message)."""
-        saved, refused = [], []
-        for name, data in files:
+        """Index uploaded (name, content) pairs; refusals come back as ``UploadRejected`` (its str is the Chinese
+        message).  Each file is read in a staging folder and enters the corpus only once it was read well; one
+        that cannot be indexed is recorded as failed (``failed_uploads``).  A name in use is never replaced
+        (see ``stage_upload``); a report's ``note_zh`` says when a file was saved under another name."""
+        corpus = Path(self.settings.paths.corpus_dir)
+        staged, refused, notes = [], [], {}
+        with self._ingest_lock:
+            taken: set[str] = set()
+            for name, data in files:
+                try:
+                    path, place, note = stage_upload(corpus, name, data, self.settings.ui.max_upload_mb, taken)
+                except UploadRejected as exc:
+                    refused.append(exc)
+                    continue
+                taken.add(place.name)
+                staged.append((path, place))
+                notes[place.name] = note
             try:
-                saved.append(save_upload(Path(self.settings.paths.corpus_dir), name, data, self.settings.ui.max_upload_mb))
-            except UploadRejected as exc:
-                refused.append(exc)
-        report = self.ingest(saved, prune=False, progress=progress) if saved else IngestReport()
+                report = self.index.ingest_staged(staged, progress=progress) if staged else IngestReport()
+            finally:
+                for path, _ in staged:
+                    shutil.rmtree(path.parent, ignore_errors=True)
+        for f in report.files:
+            f.note_zh = notes.get(Path(f.source).name, "")
         return report, refused
+
+    def failed_uploads(self) -> list[dict]:
+        """Files that could not be indexed, with the reason (for the console); removable by ``remove_failed``."""
+        return self.index.failures()
+
+    def remove_failed(self, doc_id: str) -> bool:
+        """Forget a failed file (and delete it, if a start found it in the uploads folder)."""
+        with self._ingest_lock:
+            record = next((m for m in self.index.failures() if m.get("doc_id") == doc_id), None)
+            if record is None:
+                return False
+            corpus = Path(self.settings.paths.corpus_dir).resolve()
+            path = (corpus / record.get("source", "")).resolve()
+            self.index.forget_failure(doc_id)
+            if path.is_relative_to(corpus / UPLOAD_SUBDIR) and path.is_file():
+                path.unlink()
+            return True
 
     def document_path(self, doc_id: str) -> Path | None:
         """The file of an indexed document, only if it lies inside the corpus folder."""
@@ -86,16 +126,49 @@ class AssistantService:
         path = (corpus / meta["source"]).resolve()
         return path if path.is_relative_to(corpus) and path.is_file() else None
 
-    def ensure_index(self) -> IngestReport:
+    def ensure_index(self, background: bool = False, done: Callable[[IngestReport], None] | None = None
+                     ) -> IngestReport | None:
         """At start: index the corpus folder until one sync has finished (the first start, or one killed
         during it); after that, only finish what a killed process left (uploads saved but not indexed,
         documents half-written or half-deleted).  Nothing is replaced or removed: another replica, or a
-        staff member through the console, may have changed it since."""
+        staff member through the console, may have changed it since.
+
+        With ``background``, that finishing runs in a thread while the server answers from what is indexed
+        (``indexing_status`` says how it goes; ``done`` gets its report); the first sync never does, since
+        nothing could be answered before it."""
         corpus = Path(self.settings.paths.corpus_dir)
+        clear_staging(corpus)
         if not self.index.synced_once:
-            return self.ingest([corpus], prune=False)
-        with self._ingest_lock:
-            return self.index.resume([corpus / UPLOAD_SUBDIR])
+            report = self.ingest([corpus], prune=False)
+            self._indexing = {"state": "done", **report.summary()}
+            return report
+        if not background:
+            return self._resume(corpus)
+        self._indexing = {"state": "running"}
+        threading.Thread(target=self._resume, args=(corpus, done), name="resume-indexing", daemon=True).start()
+        return None
+
+    def _resume(self, corpus: Path, done: Callable[[IngestReport], None] | None = None) -> IngestReport | None:
+        self._indexing = {"state": "running"}
+        try:
+            with self._ingest_lock:
+                report = self.index.resume([corpus / UPLOAD_SUBDIR])
+        except IndexUnavailable as exc:  # a full or read-only disk, Chroma down: serving goes on
+            log.error("finishing interrupted indexing failed: %s", exc)
+            self._indexing = {"state": "failed", "reason": str(exc)}
+            return None
+        except Exception as exc:  # noqa: BLE001 - the server keeps answering from what is indexed
+            log.exception("finishing interrupted indexing failed")
+            self._indexing = {"state": "failed", "reason": type(exc).__name__}
+            return None
+        if done is not None:
+            done(report)  # before the state says done: whoever waits for it finds the report told
+        self._indexing = {"state": "done", **report.summary()}
+        return report
+
+    def indexing_status(self) -> dict:
+        """Start-up indexing: ``{"state": "idle" | "running" | "done" | "failed", ...}`` (counts, or the reason)."""
+        return dict(self._indexing)
 
     # ------------------------------------------------------------ feedback
 
@@ -140,13 +213,21 @@ class AssistantService:
                 self._chains[backend] = AnswerChain(self.retriever, answer_settings, self.prompts, chat_model)
             return self._chains[backend]
 
-    def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
-            backend: str | None = None) -> Answer:
+    def ask(self, question: str, history=None, filters: Filters | None = None, backend: str | None = None) -> Answer:
+        """Answer ``question``; ``history`` in any shape a client sends (see ``clean_history``).
+
+        Raises ``BadInput`` (a Chinese message) for a question or history that is not text."""
+        question, history = self.clean_input(question, history)
         return self.chain(backend).invoke(question, history, filters)
 
-    def ask_stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+    def ask_stream(self, question: str, history=None, filters: Filters | None = None,
                    backend: str | None = None) -> Iterator[dict]:
+        question, history = self.clean_input(question, history)
         return self.chain(backend).stream(question, history, filters)
+
+    def clean_input(self, question, history) -> tuple[str, list[dict]]:
+        """The question and history as the answer chain takes them, checked and bounded before any work."""
+        return clean_question(question), clean_history(history, self.settings.security)
 
 
 def _load_reranker(settings: Settings, retriever: HybridRetriever):

@@ -8,6 +8,7 @@ variables such as ``ASSISTANT_EMBEDDING__MODEL=BAAI/bge-small-zh-v1.5``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -145,12 +146,57 @@ class AnswerSettings(BaseModel):
 class UISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default_factory=lambda: int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    console_port: int | None = Field(
+        None, description="serve the staff console on this port only (behind a proxy open to staff networks)"
+    )
     admin_user: str = "admin"
-    admin_password: str | None = Field(None, description="staff console is disabled until this is set")
+    admin_password: str | None = Field(None, description="staff console is disabled until this or security.staff_accounts is set")
     max_upload_mb: float = 20.0
+    max_upload_files: int = Field(20, ge=1, description="files in one console upload")
     rate_limit_per_minute: int = 20  # public chat questions per client address; 0 turns it off
-    trust_proxy_headers: bool = False  # take the client address from X-Forwarded-For (only behind your proxy)
+    trust_proxy_headers: bool = Field(
+        False, description="deprecated: trusts X-Forwarded-For from a proxy on this machine; use security.trusted_proxies"
+    )
     concurrency: int = 8  # answers at once per endpoint (the chat, and the /ask API, each); more wait in the queue
+
+
+class SecuritySettings(BaseModel):
+    """What the server accepts from clients and how staff log in (assistant/ui/security.py, assistant/accounts.py)."""
+
+    # client-supplied chat history (assistant/client_input.py): only the latest turns can matter to a follow-up
+    history_max_turns: int = Field(12, ge=0, description="latest history messages kept")
+    history_max_turn_chars: int = Field(1000, ge=1, description="characters kept of each history message")
+    history_max_chars: int = Field(6000, ge=1, description="characters of history kept in all")
+    max_body_kb: int = Field(1024, ge=1, description="largest request body on every route but console uploads "
+                                                   "(the chat page sends its whole conversation with each question)")
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins besides the address a request was made to: the public https://… address when "
+                    "a proxy rewrites the Host header, a site allowed to call the API (CORS)",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses (or networks) of reverse proxies whose X-Forwarded-For is believed"
+    )
+    staff_accounts: dict[str, str] = Field(
+        default_factory=dict, description="console accounts: user name -> scrypt hash (python -m assistant hash-password)"
+    )
+    min_password_length: int = Field(12, ge=8)
+    login_failures_per_client: int = Field(10, ge=1, description="failed logins per client address in login_window_minutes")
+    login_failures_per_account: int = Field(5, ge=1, description="failed logins in a row before an account is locked")
+    login_window_minutes: float = Field(15.0, gt=0, description="window of the client limit and length of a lock-out")
+    session_max_minutes: float = Field(480.0, gt=0, description="a console login lasts at most this long")
+    session_idle_minutes: float = Field(30.0, gt=0, description="a console login unused this long ends")
+    audit_log: Path | None = Field(None, description="staff actions, one JSON line each; default <index_dir>/audit.log")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: “{proxy}” is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return [p.strip() for p in proxies]
 
 
 # comma-separated in an environment variable ("k1,k2"), a list in YAML; secret: never shown in a repr or a log
@@ -195,6 +241,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
     api: APISettings = APISettings()
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -135,3 +135,36 @@ def test_api_keys_are_masked_in_every_log_line(file_logger):
     assert "some-unregistered-token" not in log and "'Bearer ****'" in log
     assert key not in log and "13912345678" not in log and "configured" not in log
     assert log.count("****") >= 3 and "PermissionError: bad key ****" in log
+
+
+# how people really type their numbers (issue 12): each form is masked; ordinary figures are left alone
+WRITTEN_FORMS = [
+    ("手机 139 1234 5678", "139****5678", "13912345678"),
+    ("手机139.1234.5678", "139****5678", "1234"),
+    ("手机 +86 139-1234-5678", "+86 139****5678", "1234"),
+    ("一三九一二三四五六七八", "139****5678", "一二三四"),
+    ("幺三九幺二三四五六七八", "139****5678", "幺二三四"),
+    ("１３９１２３４５６７８", "139****5678", "１２３４"),
+    ("139\u200b1234\u200b5678", "139****5678", "1234"),
+    ("110105 19491231 002X", "110105***********X", "19491231"),
+    ("1101\u200b0519\u200b4912\u200b3100\u200b2X", "110105***********X", "0519"),
+    ("一一〇一〇五一九四九一二三一〇〇二X", "110105***********X", "一九四九"),
+    ("卡号 6222-0212-3456-7890-123", "6222-****-****-***0-123", "0212"),
+    ("6222\u200b0212\u200b3456\u200b7890\u200b123", "6222***********0123", "3456"),
+    ("护照E12345678号", "E******78", "123456"),
+    ("护照号EA1234567", "EA******67", "12345"),
+]
+ORDINARY = ["拨打12333咨询", "补贴1800元", "2099年6月1日", "2099.10.31 2099.11.30", "2099.10.31-2099.11.30",
+            "0351-1234567", "第一二三四五条", "示人社函〔2099〕12号", "G60 高速"]
+
+
+@pytest.mark.parametrize("typed, masked, hidden", WRITTEN_FORMS)
+def test_numbers_are_masked_however_they_are_written(typed, masked, hidden):
+    result = mask_pii(typed)
+    assert masked in result and hidden not in result, result
+    assert "\u200b" not in result
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_figures_are_left_alone(text):
+    assert mask_pii(text) == text

@@ -26,6 +26,7 @@ from assistant.retrieve.threshold import Coverage, assess
 from assistant.settings import AnswerSettings
 
 _UNSURE_SCORE = 0.45
+EMPTY_QUESTION = "请输入您要咨询的问题(文字),例如“失业保险金能领多久?”。"
 # what a hedge says the documents do not state, by the kind of figure asked
 _WHAT_IS_MISSING = {"money": "具体的金额", "ratio": "具体的比例", "duration": "具体的期限", "age": "具体的年龄条件",
                     "date": "具体的日期"}
@@ -228,6 +229,9 @@ class AnswerChain:
     def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Iterator[dict]:
         history = history or []
         limit = self.retriever.settings.max_question_chars
+        if not question.strip():
+            yield {"type": "final", "answer": Answer(question, question, EMPTY_QUESTION, True, self.backend)}
+            return
         if len(question) > limit:
             text = f"问题太长了(超过 {limit} 字),请精简成一两句话再问;复杂情况可拨打12333咨询。"
             yield {"type": "final", "answer": Answer(question[:limit], question[:limit], text, True, self.backend)}
@@ -238,7 +242,8 @@ class AnswerChain:
             yield {"type": "standalone", "text": question}
             yield {"type": "final", "answer": Answer(question, question, text, False, self.backend)}
             return
-        standalone = self.searched_question(question, history)
+        # a rewrite merges earlier turns into the question: it is held to the same length as a question
+        standalone = self.searched_question(question, history)[:limit]
         yield {"type": "standalone", "text": standalone}
         result = self.retriever.retrieve(standalone, filters=filters)
         coverage = assess(result, self.settings)
@@ -253,7 +258,7 @@ class AnswerChain:
         if coverage.outcome == "hedge":  # the same words whichever backend: what the documents do not state
             hedge = self._hedge(standalone, hits, coverage) if coverage.reason == "not_stated" else \
                 self._extractive(standalone, hits, coverage, unsure=True)[0]
-            checked = check_answer(hedge, source_texts)
+            checked = check_answer(hedge, source_texts, from_model=False)
             yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, "extractive", hits,
                                                       "", coverage, checked.dropped)}
             return
@@ -293,7 +298,7 @@ class AnswerChain:
             refusal = self._refusal(question, standalone, coverage)
             yield {"type": "final", "answer": Answer(question, standalone, refusal, True, backend, [], notice, coverage)}
             return
-        checked = check_answer(text, source_texts)
+        checked = check_answer(text, source_texts, from_model=False)
         yield {"type": "final", "answer": Answer(question, standalone, checked.text, False, backend, hits, notice,
                                                   coverage, checked.dropped)}
 

@@ -16,7 +16,9 @@ from assistant.privacy import mask_pii
 from assistant.text.figures import figures, stated_in
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
-_MARKER_VARIANTS = re.compile(r"[\[【(\(](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】)\)]")
+# a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
+# number items and clauses, and quoting one must not turn it into a citation of source 3
+_MARKER_VARIANTS = re.compile(r"[\[【](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】]")
 _CLAUSE = re.compile(r"[^,,。;;!!??\n]+[,,。;;!!??\n]*")
 
 
@@ -34,8 +36,7 @@ def normalize_markers(text: str, n_sources: int) -> str:
         numbers = re.findall(r"\d{1,2}", match.group(1))
         return "".join(f"[{n}]" for n in numbers if 1 <= int(n) <= n_sources)
 
-    # only rewrite bracketed numbers that look like citations (not `(1)` list items at line start)
-    text = re.sub(r"(?<!^)(?<!\n)" + _MARKER_VARIANTS.pattern, unify, text)
+    text = _MARKER_VARIANTS.sub(unify, text)
     return MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text)
 
 
@@ -56,9 +57,12 @@ def cited_numbers(text: str) -> list[int]:
     return sorted({int(n) for n in MARKER.findall(text)})
 
 
-def check_answer(text: str, source_texts: list[str]) -> Checked:
-    """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based)."""
-    text = normalize_markers(text, len(source_texts))
+def check_answer(text: str, source_texts: list[str], from_model: bool = True) -> Checked:
+    """Apply every guard to an answer whose markers refer to ``source_texts`` (1-based).
+
+    A model's other ways of citing (``【1】``, ``[1,2]``) are unified; an extractive answer (``from_model=False``)
+    carries only its own ``[n]``, and what it quotes stays as the document wrote it."""
+    text = normalize_markers(text, len(source_texts)) if from_model else text
     source_figures = [figures(s) for s in source_texts]
     kept_lines, dropped = [], []
     for line in text.split("\n"):

@@ -60,9 +60,9 @@ class KeyRing:
         self.admin_keys = tuple(k.get_secret_value() for k in api.admin_keys)
         self.question_keys = tuple(k.get_secret_value() for k in api.keys)
         self.key_limit = api.key_rate_limit_per_minute
-        self.trust_proxy = settings.ui.trust_proxy_headers
-        self.limiter = RateLimiter(settings.ui.rate_limit_per_minute)  # per address on open routes, as the chat
-        self._failures = RateLimiter(FAILED_KEYS_PER_MINUTE)
+        # per address on open routes, as the chat (the address a trusted proxy saw: assistant/ui/ratelimit.py)
+        self.limiter = RateLimiter(settings.ui.rate_limit_per_minute, name="api")
+        self._failures = RateLimiter(FAILED_KEYS_PER_MINUTE, name="api keys")
         register_secrets(self.admin_keys + self.question_keys)
 
     @property
@@ -77,7 +77,7 @@ class KeyRing:
         key = bearer_token(request)
         if key is not None and _one_of(key, keys):
             return key
-        address = client_key(request, self.trust_proxy)
+        address = client_key(request)
         if not self._failures.allow(address):
             raise ApiError(429, "too_many_failed_keys", TOO_MANY_WRONG_KEYS,
                            headers={"Retry-After": str(self._failures.retry_after(address))})
@@ -92,7 +92,7 @@ class KeyRing:
         if self.questions_need_key:
             caller, limit = fingerprint(self._checked_key(request, self.question_keys + self.admin_keys)), self.key_limit
         else:
-            caller, limit = client_key(request, self.trust_proxy), None
+            caller, limit = client_key(request), None
         if not self.limiter.allow(caller, limit):
             raise ApiError(429, "rate_limited", RATE_LIMITED, headers={"Retry-After": str(self.limiter.retry_after(caller))})
 

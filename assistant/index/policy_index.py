@@ -31,7 +31,7 @@ from assistant.index.filters import Filters
 from assistant.index.keyword import KeywordChunk, KeywordIndex, open_keyword_index
 from assistant.index.parse import PreparedFile, exit_with_parent, prepare_file, prepare_task
 from assistant.index.registry import ChromaRegistry, DocumentRegistry, SqliteRegistry
-from assistant.index.store import ChromaStore, make_client, storage_error, storage_problem
+from assistant.index.store import ChromaStore, IndexUnavailable, make_client, storage_error, storage_problem
 from assistant.index.versions import link_versions
 from assistant.ingest.fingerprint import pipeline_fingerprint
 from assistant.ingest.models import FileReport, IngestError
@@ -40,6 +40,13 @@ from assistant.settings import Settings
 from assistant.tracing import span
 
 log = logging.getLogger(__name__)
+
+
+def _hash_or_none(path: Path) -> str | None:
+    try:
+        return file_hash(path)
+    except OSError:
+        return None
 
 SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
 REGISTRY_FILE = "registry.sqlite3"
@@ -340,20 +347,66 @@ class PolicyIndex:
                     gone.append(doc_id)  # half-deleted, or its file is gone
             if gone:
                 self._delete(gone)
-            self._ingest(discover(retry, corpus_dir) + saved, registry, report, None)
+            self._ingest(discover(retry, corpus_dir) + saved, registry, report, None, record_failures=True)
             self.refresh()
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_staged(self, staged: list[tuple[Path, Path]], progress: Progress | None = None) -> IngestReport:
+        """Index uploads read from a staging folder: (staged file, its place in the corpus) pairs.
+
+        A file moves to its place only once it has been read and chunked, so a file that cannot be indexed never
+        enters the corpus (no start reads it again); it is recorded as failed, with the reason, for staff."""
+        started = time.perf_counter()
+        report = IngestReport()
+        corpus_dir = Path(self.settings.paths.corpus_dir).resolve()
+        files = [SourceFile(path, Path(os.path.relpath(place.resolve(), corpus_dir)).as_posix()) for path, place in staged]
+        places = {f.source: place for f, (_, place) in zip(files, staged)}
+        with self._write_lock():
+            self._bring_keyword_forward()
+            self._ingest(files, self.registry.documents(), report, progress, record_failures=True, places=places)
+            self.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def failures(self) -> list[dict]:
+        """Files recorded as failed (uploads, and files a start found), newest first."""
+        return sorted(self.registry.failures(), key=lambda meta: -float(meta.get("failed_at", 0)))
+
+    def forget_failure(self, doc_id: str) -> bool:
+        with self._write_lock():
+            return self.registry.forget_failure(doc_id)
+
+    def _record_failure(self, failed: FileReport, digest: str) -> None:
+        record = {"doc_id": doc_id_for(failed.source), "source": failed.source, "title": Path(failed.source).name,
+                  "content_hash": digest, "pipeline": pipeline_fingerprint(self.settings.ingest),
+                  "code": failed.code or failed.status, "reason": failed.reason_zh, "chunk_count": 0,
+                  "failed_at": time.time()}
+        try:
+            self.registry.record_failure(record)
+        except IndexUnavailable as exc:  # the report still says why; the next start will try the file again
+            log.warning("could not record the failure of %s: %s", failed.source, exc)
+
     def _left_behind(self, registry: dict[str, dict], paths: list[Path]) -> tuple[list[str], list[SourceFile]]:
         """Registry records not complete or written by another pipeline, and files under ``paths`` the registry
-        does not know."""
+        does not know, unless they failed before with the same content under the same pipeline (a file
+        replaced since, or a pipeline that may read it now, is tried again)."""
         current = pipeline_fingerprint(self.settings.ingest)
         unfinished = [doc_id for doc_id, meta in registry.items()
                       if meta.get("status") != "complete" or meta.get("pipeline") != current]
         existing = [path for path in paths if path.exists()]
         corpus_dir = Path(self.settings.paths.corpus_dir)
-        saved = [f for f in discover(existing, corpus_dir) if doc_id_for(f.source) not in registry]
+        failed = {meta["doc_id"]: meta for meta in self.registry.failures()} if existing else {}
+
+        def known(source_file: SourceFile) -> bool:
+            doc_id = doc_id_for(source_file.source)
+            if doc_id in registry:
+                return True
+            failure = failed.get(doc_id)
+            return (failure is not None and failure.get("pipeline") == current
+                    and failure.get("content_hash") == _hash_or_none(source_file.path))
+
+        saved = [f for f in discover(existing, corpus_dir) if not known(f)]
         return unfinished, saved
 
     def _bring_keyword_forward(self) -> None:
@@ -366,18 +419,52 @@ class PolicyIndex:
     # ------------------------------------------------------------ ingest
 
     def _ingest(self, files: list[SourceFile], registry: dict[str, dict], report: IngestReport,
-                progress: Progress | None) -> None:
+                progress: Progress | None, record_failures: bool = False, places: dict[str, Path] | None = None) -> None:
         """Parse changed files (in worker processes when there are several), embed them in batches, and
-        write each batch while the next is embedded."""
+        write each batch while the next is embedded.
+
+        With ``record_failures``, a file that cannot be indexed (and was never indexed before: an older
+        pipeline's document keeps being served) is recorded as failed.  ``places`` maps the source of a staged
+        file to its place in the corpus: it moves there once parsed, and is deleted if it cannot be."""
         total = len(files)
         done = 0
+        places = places or {}
+        staged = {f.source: f.path for f in files if f.source in places}
+        digests: dict[str, str] = {}
+        failed_before = {m["doc_id"] for m in self.registry.failures()} if record_failures else set()
 
         def finished(file_report: FileReport) -> None:
             nonlocal done
+            source, doc_id = file_report.source, doc_id_for(file_report.source)
+            if file_report.status in ("failed", "skipped"):
+                if source in staged:
+                    staged[source].unlink(missing_ok=True)
+                previous = registry.get(doc_id)
+                if record_failures and file_report.status == "failed" and not (
+                        previous and previous.get("status") == "complete"):
+                    self._record_failure(file_report, digests.get(source, ""))
+            else:
+                if file_report.status == "unchanged" and source in staged:
+                    os.replace(staged[source], places[source])
+                if doc_id in failed_before:  # it was read this time: its failure is history
+                    self.registry.forget_failure(doc_id)
             report.files.append(file_report)
             done += 1
             if progress:
                 progress(file_report.source, done, total, report.chunks)
+
+        def into_place(item: PreparedFile) -> bool:
+            """A staged file that parsed well becomes part of the corpus now, before its chunks are written."""
+            if item.source not in staged:
+                return True
+            try:
+                places[item.source].parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged[item.source], places[item.source])
+                return True
+            except OSError as exc:
+                finished(FileReport(item.source, "failed", code="io_error", reason_zh=f"文件无法保存:{exc.strerror}",
+                                    reason_en=str(exc)))
+                return False
 
         tasks = []
         pipeline = pipeline_fingerprint(self.settings.ingest)
@@ -386,6 +473,7 @@ class PolicyIndex:
             try:
                 check_inside_root(source_file)  # before reading a byte of it
                 digest = file_hash(source_file.path)
+                digests[source_file.source] = digest
             except IngestError as exc:
                 finished(FileReport(source_file.source, "failed", code=exc.code, reason_zh=exc.message_zh,
                                     reason_en=exc.message_en))
@@ -442,6 +530,8 @@ class PolicyIndex:
                     break
                 if isinstance(item, FileReport):
                     finished(item)
+                    continue
+                if not into_place(item):
                     continue
                 batch.append(item)
                 if sum(len(f.chunks) for f in batch) >= options.batch_chunks:

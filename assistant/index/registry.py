@@ -7,6 +7,10 @@ deleted) raises the ``generation`` by one and stamps the documents it touched wi
 stays as a ``deleted`` tombstone.  ``changed_since(g)`` is therefore the change log a keyword index (or a
 replica's copy of one) needs to catch up from generation ``g`` without rebuilding.
 
+Files that could not be indexed are kept apart as failure records (source, content hash, pipeline, reason):
+staff see them in the console and remove them, and a start does not read the same file again.  They are no
+documents: ``documents()`` and the change log never show them.
+
 Two implementations behind one Protocol: ``SqliteRegistry`` (a file beside an embedded Chroma: real
 transactions, no dummy vectors) and ``ChromaRegistry`` (a collection in a Chroma server, so that every
 replica sharing that server sees the same registry as the chunks it describes; see docs/deploy.md).
@@ -52,6 +56,15 @@ class DocumentRegistry(Protocol):
     def changed_since(self, generation: int) -> dict[str, dict[str, Any]]:
         """Records (tombstones included) committed after ``generation``, by doc_id."""
 
+    def record_failure(self, record: dict[str, Any]) -> None:
+        """A file that could not be indexed (``doc_id``, ``source``, ``content_hash``, ``pipeline``, ``code``,
+        ``reason``, ``failed_at``), replacing an earlier failure of the same file."""
+
+    def failures(self) -> list[dict[str, Any]]: ...
+
+    def forget_failure(self, doc_id: str) -> bool:
+        """Remove a failure record; True when there was one."""
+
     def close(self) -> None: ...
 
 
@@ -76,6 +89,7 @@ class SqliteRegistry:
         CREATE INDEX IF NOT EXISTS documents_generation ON documents(generation);
         CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT OR IGNORE INTO state VALUES ('generation', 0);
+        CREATE TABLE IF NOT EXISTS failures(doc_id TEXT PRIMARY KEY, meta TEXT NOT NULL);
     """
 
     @storage_guarded
@@ -193,6 +207,19 @@ class SqliteRegistry:
         return self._set_status(doc_ids, "deleted", commit=True)
 
     @storage_guarded
+    def record_failure(self, record: dict[str, Any]) -> None:
+        self._db().execute("INSERT OR REPLACE INTO failures VALUES (?, ?)",
+                           (record["doc_id"], json.dumps(record, ensure_ascii=False)))
+
+    @storage_guarded
+    def failures(self) -> list[dict[str, Any]]:
+        return [json.loads(meta) for (meta,) in self._db().execute("SELECT meta FROM failures")]
+
+    @storage_guarded
+    def forget_failure(self, doc_id: str) -> bool:
+        return self._db().execute("DELETE FROM failures WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+    @storage_guarded
     def import_records(self, records: dict[str, dict[str, Any]], generation: int) -> None:
         """Take over the records of a registry kept in Chroma by an earlier version (once, on first open)."""
         db = self._db()
@@ -280,3 +307,20 @@ class ChromaRegistry:
     def mark_deleted(self, doc_ids: list[str]) -> int:
         self._set_status(doc_ids, "deleted", self.generation() + 1)
         return self._bump()
+
+    @storage_guarded
+    def record_failure(self, record: dict[str, Any]) -> None:
+        # status "failed" is not a live state and generation -1 precedes every commit: neither documents() nor
+        # the change log ever returns it
+        self._upsert({record["doc_id"]: {**record, "status": "failed", "generation": -1}})
+
+    @storage_guarded
+    def failures(self) -> list[dict[str, Any]]:
+        return list(self._get(where={"status": "failed"}).values())
+
+    @storage_guarded
+    def forget_failure(self, doc_id: str) -> bool:
+        if not self._get(ids=[doc_id], where={"status": "failed"}):
+            return False
+        self.collection.delete(ids=[doc_id])
+        return True

@@ -111,3 +111,4 @@ class FileReport:
     reason_zh: str = ""
     reason_en: str = ""
     title: str = ""
+    note_zh: str = ""  # for staff, beside the status (an upload saved under another name)

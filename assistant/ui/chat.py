@@ -6,6 +6,8 @@ import logging
 
 import gradio as gr
 
+from assistant.answer.chain import EMPTY_QUESTION
+from assistant.client_input import BadInput, clean_question
 from assistant.index.store import IndexUnavailable
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
@@ -23,20 +25,17 @@ THINKING = "正在查找相关政策文件……"
 INDEX_UNAVAILABLE = "检索服务暂时无法连接,请稍后再试,或拨打人社服务热线 12333。"
 
 
-def _history_for_service(messages: list[dict]) -> list[dict]:
-    return [{"role": m["role"], "content": str(m.get("content", ""))} for m in messages if m.get("role") in ("user", "assistant")]
-
-
 def build_chat(service: AssistantService) -> gr.Blocks:
     stats = service.stats()
     backend = service.settings.answer.backend
-    limiter = RateLimiter(service.settings.ui.rate_limit_per_minute)
+    limiter = RateLimiter(service.settings.ui.rate_limit_per_minute, name="chat")
 
-    with gr.Blocks(title="就业政策问答助手") as demo:
+    with gr.Blocks(title="就业政策问答助手", analytics_enabled=False) as demo:
         gr.Markdown("# 就业政策问答助手\n只依据已收录的政策文件和讲话作答,并注明出处;文件没有写的,会直接告诉您并建议拨打 12333。",
                     elem_id="chat-title")
         status = gr.Markdown(render.status_line(stats, backend), elem_id="status-line")
         answers = gr.State([])  # answer JSON per assistant message, for feedback
+        votes = gr.State({})  # assistant message -> its feedback row: one vote per answer and session
         last_feedback = gr.State(None)
 
         with gr.Accordion("筛选文件范围", open=False):
@@ -45,7 +44,8 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                 regions = render.region_choices(stats)
                 region = gr.Dropdown(regions, value="", label="地区", visible=len(regions) > 1, min_width=140)
 
-        chatbot = gr.Chatbot(label="对话", height=460, elem_id="chatbot", buttons=["copy"],
+        # latex off: a "$$" in a quoted document is text, not a formula
+        chatbot = gr.Chatbot(label="对话", height=460, elem_id="chatbot", buttons=["copy"], latex_delimiters=[],
                              placeholder="请用中文描述您的问题,例如“失业金能领多久?”")
         with gr.Row(equal_height=True):
             question = gr.Textbox(show_label=False, placeholder="请输入问题,按回车发送", scale=5, elem_id="question",
@@ -69,25 +69,28 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             feedback_note = gr.Markdown("", elem_id="feedback-note")
 
         def respond(message, messages, type_filter, region_filter, answer_log, request: gr.Request):
-            message = (message or "").strip()
-            if not message:
+            question = clean_question(message)
+            if not question:
+                if (message or "").strip():  # only invisible characters (zero-width, bidi controls)
+                    gr.Warning(EMPTY_QUESTION)
                 yield messages, gr.update(), "", answer_log
                 return
-            if not limiter.allow(client_key(request, service.settings.ui.trust_proxy_headers)):
-                messages = messages + [{"role": "user", "content": message},
+            if not limiter.allow(client_key(request)):
+                messages = messages + [{"role": "user", "content": render.escape_markdown(question)},
                                        {"role": "assistant", "content": f"⏳ {RATE_LIMITED}"}]
                 yield messages, gr.update(), "", answer_log + [None]
                 return
-            history = _history_for_service(messages)
-            messages = messages + [{"role": "user", "content": message}, {"role": "assistant", "content": THINKING}]
+            history = messages  # as the browser sent it: the service checks and bounds it
+            messages = messages + [{"role": "user", "content": render.escape_markdown(question)},
+                                   {"role": "assistant", "content": THINKING}]
             yield messages, gr.update(), "", answer_log
             filters = Filters(doc_type=type_filter or None, region=region_filter or None)
             streamed = ""
             try:
-                for event in service.ask_stream(message, history=history, filters=filters):
+                for event in service.ask_stream(question, history=history, filters=filters):
                     if event["type"] == "token":
                         streamed += event["text"]
-                        messages[-1] = {"role": "assistant", "content": streamed}
+                        messages[-1] = {"role": "assistant", "content": render.escape_markdown(streamed)}
                         yield messages, gr.update(), "", answer_log
                     elif event["type"] == "final":
                         answer = event["answer"].to_json()
@@ -95,6 +98,9 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                         yield (messages, render.sources_html(answer, service.highlight_terms(answer["standalone_question"])),
                                "", answer_log + [answer])
                         return
+            except BadInput as exc:  # a history the page did not send (a script, a tampered request)
+                messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
+                yield messages, gr.update(), "", answer_log + [None]
             except IndexUnavailable as exc:  # Chroma server down, index disk full or read-only
                 log.warning("index unavailable: %s", exc)
                 messages[-1] = {"role": "assistant", "content": f"⚠️ {INDEX_UNAVAILABLE}"}
@@ -104,14 +110,19 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                 messages[-1] = {"role": "assistant", "content": "⚠️ 服务暂时出现问题,请稍后再试,或拨打人社服务热线 12333。"}
                 yield messages, gr.update(), "", answer_log + [None]
 
-        def on_like(data: gr.LikeData, answer_log):
+        def on_like(data: gr.LikeData, answer_log, voted):
             index = data.index if isinstance(data.index, int) else data.index[0]
             assistant_turn = index // 2  # messages alternate user / assistant
             if data.liked is None or assistant_turn >= len(answer_log) or answer_log[assistant_turn] is None:
-                return None, ""
+                return None, "", voted
             rating = "up" if data.liked else "down"
-            row = service.record_feedback(answer_log[assistant_turn], rating)
-            return row, "感谢反馈!如愿意,可在上方补充说明后点“提交意见”。"
+            row = voted.get(assistant_turn)
+            if row is None:
+                row = service.record_feedback(answer_log[assistant_turn], rating)
+                voted = {**voted, assistant_turn: row}
+            else:  # a second click on the same answer changes its vote; it never adds one
+                service.feedback.set_rating(row, rating)
+            return row, "感谢反馈!如愿意,可在上方补充说明后点“提交意见”。", voted
 
         def on_comment(text, row):
             if row is None:
@@ -120,34 +131,34 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             return "已收到您的意见,谢谢!"
 
         def reset():
-            return [], render.sources_html(None, []), "", [], None, render.status_line(service.stats(), backend)
+            return [], render.sources_html(None, []), "", [], None, {}, render.status_line(service.stats(), backend)
 
         inputs = [question, chatbot, doc_type, region, answers]
         outputs = [chatbot, sources, question, answers]
         question.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")
-        chatbot.like(on_like, [answers], [last_feedback, feedback_note], api_visibility="private")
+        chatbot.like(on_like, [answers, votes], [last_feedback, feedback_note, votes], api_visibility="private")
         send_comment.click(on_comment, [comment, last_feedback], [feedback_note], api_visibility="private")
-        new_chat.click(reset, None, [chatbot, sources, question, answers, last_feedback, status], api_visibility="private")
+        new_chat.click(reset, None, [chatbot, sources, question, answers, last_feedback, votes, status],
+                       api_visibility="private")
 
         def ask(question: str, history_json: str = "[]", doc_type: str = "", region: str = "",
                 request: gr.Request = None) -> dict:
             """Answer a question from the indexed documents (the same service as the chat and the CLI).
 
-            history_json: JSON list of {"role": "user"|"assistant", "content": str}.
+            history_json: JSON list of {"role": "user"|"assistant", "content": str} (the last turns are used).
             Returns {"question", "answer", "refused", "backend", "sources", ...} as `python -m assistant ask --json`.
             """
-            import json
-
-            if not limiter.allow(client_key(request, service.settings.ui.trust_proxy_headers)):
-                raise gr.Error(RATE_LIMITED)
-            history = json.loads(history_json or "[]")
+            if not limiter.allow(client_key(request)):
+                raise gr.Error(RATE_LIMITED, print_exception=False)  # logged once per client by the limiter
             try:
-                answer = service.ask(question, history=history,
+                answer = service.ask(question, history=history_json,
                                      filters=Filters(doc_type=doc_type or None, region=region or None))
+            except BadInput as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
             except IndexUnavailable as exc:
                 log.warning("index unavailable: %s", exc)
-                raise gr.Error(INDEX_UNAVAILABLE) from None
+                raise gr.Error(INDEX_UNAVAILABLE, print_exception=False) from None
             return answer.to_json()
 
         gr.api(ask, api_name="ask")

@@ -12,15 +12,44 @@ REFUSED_BADGE = "⚠️ **已收录的文件中没有找到依据**"
 HOTLINE = "📞 如需人工咨询,请拨打人社服务热线 **12333**"
 
 
+# Markdown and HTML syntax in text that came from a document, a model or a user, as character references:
+# CommonMark never reads a reference as syntax, so nothing in it becomes a tag, a link, an image, code or a
+# heading.  What an answer's own Markdown uses stays: citation markers [n], a quote's "> " at the start of a
+# line and ** around the answering sentence (assistant/answer/articles.py); neither is live, whoever wrote it.
+# ("_" and "*" are left as typed: file names are full of "_", and emphasis is not live either.)
+_AS_REFERENCE = {c: f"&#{ord(c)};" for c in "&<>[]\\`~#"}
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")  # GFM links bare URLs, www. and e-mails
+_CITATION = re.compile(r"&#91;(\d{1,2})&#93;")
+_AFTER_CITATION = re.compile(r"(\[\d{1,2}\])([(:])")
+_QUOTE = re.compile(r"^((?:&#62; ?)+)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` for a Markdown bubble: no tag, link, image or autolink survives; it reads as typed.
+
+    Citation markers ``[n]`` are kept literally (so copied answers read as they look); a ``(`` or ``:`` after
+    one is escaped, so ``[1](https://…)`` or a ``[1]: url`` definition cannot turn one into a link.
+    """
+    escaped = "".join(_AS_REFERENCE.get(c, c) for c in text)
+    escaped = _QUOTE.sub(lambda m: m.group(1).replace("&#62;", ">"), escaped)
+    escaped = _AUTOLINK.sub(lambda m: f"&#{ord(m.group(0))};", escaped)
+    escaped = _CITATION.sub(r"[\1]", escaped)
+    return _AFTER_CITATION.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped)
+
+
 def answer_markdown(answer: dict) -> str:
-    """The chat bubble: a refusal looks different from a grounded answer and always shows 12333."""
-    notice = f"> {answer['notice']}\n\n" if answer.get("notice") else ""
+    """The chat bubble: a refusal looks different from a grounded answer and always shows 12333.
+
+    The answer and notice are text (quoted documents, a model's words, the question echoed): escaped, so only
+    this function's own markup is live."""
+    notice = f"> {escape_markdown(answer['notice'])}\n\n" if answer.get("notice") else ""
+    text = escape_markdown(answer["answer"])
     if answer.get("refused"):
-        return f"{REFUSED_BADGE}\n\n{notice}{answer['answer']}\n\n{HOTLINE}"
+        return f"{REFUSED_BADGE}\n\n{notice}{text}\n\n{HOTLINE}"
     count = len(answer.get("sources", []))
     if not count:
-        return f"{notice}{answer['answer']}"  # a reply to 你好 / 谢谢: nothing was looked up
-    return f"{notice}{answer['answer']}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
+        return f"{notice}{text}"  # a reply to 你好 / 谢谢: nothing was looked up
+    return f"{notice}{text}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
 
 
 def _highlight(text: str, terms: list[str]) -> str:

@@ -95,3 +95,17 @@ def test_a_repeated_question_embeds_nothing_and_answers_the_same(shifan_service,
     monkeypatch.setattr(cache.embeddings, "embed_documents", fail)
     assert shifan_service.ask(question).to_json() == cold
     assert shifan_service.retriever.embedding_cache is cache
+
+
+def test_an_item_number_quoted_from_a_document_is_not_made_a_citation(tmp_path, embeddings):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    (settings.paths.corpus_dir / "示范市见习补贴申领条件.txt").write_text(
+        "【虚构测试材料】示范市就业见习补贴申领条件\n"
+        "第五条 申领见习补贴应当同时符合下列条件:(1)年满十六周岁;(2)离校两年内未就业;(3)在示范市登记失业满三个月。\n"
+        "第六条 见习补贴每人每月1800元,由见习单位申领。", encoding="utf-8")
+    service = AssistantService(settings, embeddings=embeddings)
+    assert not service.ingest().failed
+    answer = service.ask("示范市申领见习补贴要符合哪些条件?")
+    assert not answer.refused and "(3)" in answer.text and "[3]" not in answer.text, answer.text

@@ -46,3 +46,13 @@ def test_figures_are_compared_by_value_not_as_substrings():
     assert right.text == "见习补贴每月1800元[1]。" and right.dropped == []
     assert check_answer("最长可领取二十四个月[1]。", ["最长领取24个月。"]).dropped == []
     assert check_answer("最长可领取24年[1]。", ["最长领取24个月。"]).dropped  # same number, other unit
+
+
+def test_a_documents_own_numbering_is_never_a_citation():
+    """'(3)' or '(3)' in a quoted source is the document's item number, not a pointer to source 3."""
+    sources = ["第五条 有下列情形之一的,可以申请补贴:(3)离校两年内未就业的;(4)登记失业的。", "其他", "第三份"]
+    quoted = "• 第五条 有下列情形之一的,可以申请补贴:(3)离校两年内未就业的[1];"
+    assert check_answer(quoted, sources, from_model=False).text == quoted
+    assert check_answer(quoted, sources, from_model=False).cited == [1]
+    assert normalize_markers("见(3)和(2)项[1]。", 3) == "见(3)和(2)项[1]。"  # a model quoting them too
+    assert check_answer("【3】第三份[2]。", sources, from_model=False).text == "【3】第三份[2]。"

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.ui.conftest import ServedApp, copy_demo_corpus, launch_app
+from tests.ui.conftest import ServedApp, copy_demo_corpus, launch_app, staff_password
 from tests.conftest import stop_process
 
 QUESTION_KEY = "qk-" + secrets.token_urlsafe(24)
@@ -45,7 +45,7 @@ def serve_api_app(tmp_path_factory, name: str, env: dict[str, str]):
     """Yield an ApiApp: ``app.py`` over a copy of the demo corpus with these settings, stopped afterwards."""
     root = tmp_path_factory.mktemp(name)
     copy_demo_corpus(root)
-    app = launch_app(root, secrets.token_urlsafe(16), env)
+    app = launch_app(root, staff_password(), env)
     try:
         yield ApiApp(app)
     finally:

@@ -31,6 +31,20 @@ def registry(request, settings, embeddings):
     store.close()
 
 
+def test_failure_records_are_kept_apart_from_documents_and_the_change_log(registry):
+    """A file that could not be indexed: listed for staff, removable, never a document, never a change."""
+    failure = {"doc_id": "doc9", "source": "uploads/坏.pdf", "title": "坏.pdf", "content_hash": "h9", "pipeline": "p1",
+               "code": "damaged", "reason": "PDF 文件已损坏", "chunk_count": 0, "failed_at": 1.0}
+    registry.mark_complete([(_doc(1), 3)])
+    registry.record_failure(failure)
+    registry.record_failure({**failure, "reason": "PDF 文件已损坏或不完整", "failed_at": 2.0})  # the same file again
+    [kept] = registry.failures()
+    assert kept["source"] == "uploads/坏.pdf" and kept["reason"] == "PDF 文件已损坏或不完整" and kept["pipeline"] == "p1"
+    assert set(registry.documents()) == {"doc1"} and set(registry.changed_since(0)) == {"doc1"}
+    assert registry.generation() == 1, "a failure is no commit"
+    assert registry.forget_failure("doc9") and registry.failures() == [] and not registry.forget_failure("doc9")
+
+
 def test_states_generation_and_change_log(registry):
     assert registry.generation() == 0 and registry.documents() == {}
     registry.mark_pending([(_doc(1), 3), (_doc(2), 2)])

@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from assistant.service import AssistantService
-from assistant.uploads import UploadRejected, save_upload
+from assistant.uploads import UploadRejected, stage_upload
 from tests.conftest import make_docx, make_pdf
 
 PARAGRAPH = "示范市对离校未就业高校毕业生参加就业见习的,按每人每月1800元给予见习补贴。"
@@ -151,7 +151,7 @@ def test_upload_over_the_cap_is_refused_and_the_others_indexed(service_with):
     corpus = Path(service.settings.paths.corpus_dir)
     assert not any(corpus.rglob("over.txt"))
     with pytest.raises(UploadRejected) as info:
-        save_upload(corpus, "over.txt", utf8_text(limit + 1), 0.01)
+        stage_upload(corpus, "over.txt", utf8_text(limit + 1), 0.01)
     assert info.value.code == "too_large"
 
 

@@ -11,6 +11,7 @@ and printed at the end of the run.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS_DIR, PYTHON, REPO_ROOT, free_port, stop_process
+from tests.conftest import CORPUS_DIR, FIXTURES_DIR, PYTHON, REPO_ROOT, free_port, stop_process
 
 STARTUP_TIMEOUT_S = 90
 ANSWER_TIMEOUT_MS = 60_000
@@ -46,6 +47,10 @@ class ServedApp:
     process: subprocess.Popen
     log_path: Path
     launched_at: float  # time.perf_counter() just before Popen
+    console_url: str = ""  # where /admin is: the app's own address, or its console port
+
+    def __post_init__(self):
+        self.console_url = self.console_url or self.url
 
     @property
     def index_dir(self) -> Path:
@@ -57,6 +62,11 @@ class ServedApp:
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def staff_password() -> str:
+    """A random password that passes the start-up strength check."""
+    return "Shifan-" + secrets.token_urlsafe(12)
 
 
 def _healthy(url: str) -> bool:
@@ -99,7 +109,9 @@ def launch_app(root: Path, password: str, extra_env: dict[str, str] | None = Non
     launched = time.perf_counter()
     with log_path.open("a", encoding="utf-8") as log:
         process = subprocess.Popen([PYTHON, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    app = ServedApp(url, password, root, process, log_path, launched)
+    console_port = env.get("ASSISTANT_UI__CONSOLE_PORT")
+    app = ServedApp(url, password, root, process, log_path, launched,
+                    console_url=f"http://127.0.0.1:{console_port}" if console_port else "")
     deadline = launched + STARTUP_TIMEOUT_S
     while not _healthy(url):
         if process.poll() is not None:
@@ -111,11 +123,26 @@ def launch_app(root: Path, password: str, extra_env: dict[str, str] | None = Non
     return app
 
 
+def health(app: ServedApp) -> dict:
+    with urllib.request.urlopen(f"{app.url}/healthz", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_for_indexing(app: ServedApp, timeout_s: float = 180) -> dict:
+    """/healthz once start-up indexing (finished in the background on a later start) is no longer running."""
+    deadline = time.monotonic() + timeout_s
+    while (state := health(app))["indexing"]["state"] == "running":
+        if time.monotonic() > deadline:
+            pytest.fail(f"start-up indexing still running after {timeout_s} s:\n{app.log_tail()}")
+        time.sleep(0.3)
+    return state
+
+
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory) -> ServedApp:
     root = tmp_path_factory.mktemp("served")
     copy_demo_corpus(root)
-    app = launch_app(root, secrets.token_urlsafe(16))
+    app = launch_app(root, staff_password())
     TIMINGS["launch → /healthz, no index (s)"] = time.perf_counter() - app.launched_at
     try:
         yield app
@@ -123,6 +150,61 @@ def served_app(tmp_path_factory) -> ServedApp:
         stopping = time.perf_counter()
         stop_process(app.process, timeout=15)
         TIMINGS["SIGTERM → app exited (s)"] = time.perf_counter() - stopping
+
+
+STAFF_USER, STAFF_PASSWORD = "wang", "Wang-Li-Shifan-2099"
+LOCKED_USER = "li"  # an account tests may lock out
+HARDENED_RATE_LIMIT = 5
+
+
+@pytest.fixture(scope="session")
+def hardened_app(tmp_path_factory) -> ServedApp:
+    """The served app as deployed behind a reverse proxy on this machine: X-Forwarded-For believed from
+    127.0.0.1 only (so tests act as distinct clients), the console on a port of its own, two more staff accounts
+    from hashes, small limits (5 questions a minute, 4 failed logins a client, 3 an account, 15 s idle
+    sessions), Gradio's temp files in its own folder.  Its corpus is the demo corpus plus a fictional notice
+    carrying a form, a tracking image and links (tests/fixtures/markup)."""
+    from assistant.accounts import hash_password
+
+    root = tmp_path_factory.mktemp("hardened")
+    copy_demo_corpus(root)
+    shutil.copy2(FIXTURES_DIR / "markup" / "shifan_phishing.txt", root / "corpus" / "shifan_phishing.txt")
+    app = launch_app(root, staff_password(), {
+        "ASSISTANT_SECURITY__TRUSTED_PROXIES": '["127.0.0.1"]',
+        "ASSISTANT_UI__CONSOLE_PORT": str(free_port()),
+        "ASSISTANT_SECURITY__STAFF_ACCOUNTS": json.dumps({STAFF_USER: hash_password(STAFF_PASSWORD),
+                                                          LOCKED_USER: hash_password("Li-Zhao-Shifan-2099")}),
+        "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": str(HARDENED_RATE_LIMIT),
+        "ASSISTANT_SECURITY__LOGIN_FAILURES_PER_CLIENT": "4",
+        "ASSISTANT_SECURITY__LOGIN_FAILURES_PER_ACCOUNT": "3",
+        "ASSISTANT_SECURITY__SESSION_IDLE_MINUTES": "0.25",
+        "GRADIO_TEMP_DIR": str(root / "gradio-tmp"),
+    })
+    try:
+        yield app
+    finally:
+        stop_process(app.process, timeout=15)
+
+
+def console_login(console_url: str, password: str, user: str = "admin", headers: dict | None = None):
+    """An httpx client logged in to the console, sending the session's CSRF token as the console page does."""
+    import httpx
+
+    http = httpx.Client(timeout=30, headers=headers or {})
+    response = http.post(f"{console_url}/admin/login", data={"username": user, "password": password})
+    assert response.status_code == 200, response.text
+    http.headers["X-CSRF-Token"] = http.cookies["assistant-csrf"]
+    return http
+
+
+def console_client(console_url: str, password: str, user: str = "admin", headers: dict | None = None):
+    """A gradio_client for the console API (upload, delete, …): logged in, with the session's CSRF token."""
+    from gradio_client import Client
+
+    client = Client(f"{console_url}/admin/", auth=(user, password), verbose=False, analytics_enabled=False,
+                    headers=headers)
+    client.headers["X-CSRF-Token"] = client.cookies["assistant-csrf"]
+    return client
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +275,11 @@ def ask_in_chat(page, question: str, *, timing_key: str | None = None) -> str:
     return text
 
 
-def login_console(page, app: ServedApp) -> None:
-    page.goto(app.url + "/admin/")
+def login_console(page, app: ServedApp, user: str = "admin", password: str | None = None) -> None:
+    page.goto(app.console_url + "/admin/")
     # Gradio's login form, labelled in the browser's language (zh-CN: 用户名 / 密码 / 登录)
-    page.get_by_label(re.compile(r"用户名|username")).fill("admin")
-    page.get_by_label(re.compile(r"密码|password")).fill(app.password)
+    page.get_by_label(re.compile(r"用户名|username")).fill(user)
+    page.get_by_label(re.compile(r"密码|password")).fill(password or app.password)
     page.get_by_role("button", name=re.compile(r"^(登录|Login)$")).click()
     page.locator("#upload-button").wait_for(state="visible")
 

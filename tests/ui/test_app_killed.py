@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import secrets
 import signal
 import threading
 import time
@@ -18,7 +17,7 @@ from contextlib import closing
 import pytest
 
 from tests.index.test_incremental import assert_consistent
-from tests.ui.conftest import copy_demo_corpus, launch_app
+from tests.ui.conftest import console_client, copy_demo_corpus, launch_app, staff_password, wait_for_indexing
 
 pytestmark = pytest.mark.slow
 
@@ -44,11 +43,11 @@ def _saved(uploads_dir) -> int:
 
 
 def _upload_in_background(url: str, password: str, paths) -> threading.Thread:
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     def upload():
         try:
-            with closing(Client(f"{url}/admin/", auth=("admin", password), verbose=False)) as console:
+            with closing(console_client(url, password)) as console:
                 console.predict([handle_file(str(p)) for p in paths], api_name="/upload")
         except Exception:  # noqa: BLE001 - the server is being killed under this call
             pass
@@ -63,7 +62,7 @@ def test_app_killed_during_upload_indexing_recovers_on_restart(tmp_path, make_in
 
     root = tmp_path / "app"
     copy_demo_corpus(root)
-    password = secrets.token_urlsafe(12)
+    password = staff_password()
     rng = random.Random(11)
     uploads_dir = root / "corpus" / "uploads"
     for round_no in range(KILLS):
@@ -79,8 +78,9 @@ def test_app_killed_during_upload_indexing_recovers_on_restart(tmp_path, make_in
         saved = sorted(p.name for p in uploads_dir.glob("*.txt")) if uploads_dir.exists() else []
         print(f"round {round_no}: killed; {len(saved)} upload(s) saved so far", flush=True)
 
-    app = launch_app(root, password)  # this start finishes the interrupted work
+    app = launch_app(root, password)  # this start serves at once and finishes the interrupted work behind
     try:
+        wait_for_indexing(app)
         # every start after a kill reports the files it had to finish
         finished = [int(n) for n in re.findall(r"已索引语料目录中的新文件 (\d+) 份", app.log_path.read_text(encoding="utf-8"))]
         print(f"files finished by each start: {finished}", flush=True)

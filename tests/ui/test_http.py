@@ -8,6 +8,8 @@ import httpx
 import pytest
 from gradio_client import Client
 
+from tests.ui.conftest import console_login
+
 pytestmark = pytest.mark.slow
 
 ANSWER_KEYS = {"question", "answer", "refused", "backend", "sources"}
@@ -58,7 +60,7 @@ def test_public_ask_api_returns_answer_json(served_app):
 def test_public_app_takes_no_uploads_and_serves_only_indexed_files(served_app):
     with httpx.Client(timeout=10) as http:
         files = {"files": ("big.bin", b"\0" * 4096, "application/octet-stream")}
-        assert http.post(f"{served_app.url}/gradio_api/upload", files=files).status_code == 413
+        assert http.post(f"{served_app.url}/gradio_api/upload", files=files).status_code == 403
         assert http.get(f"{served_app.url}/documents/0000000000000000").status_code == 404
         assert http.get(f"{served_app.url}/documents/..%2F..%2Fapp.py").status_code == 404
         health = http.get(f"{served_app.url}/healthz").json()
@@ -71,9 +73,7 @@ def test_console_upload_over_the_size_cap_is_stopped_at_the_door(served_app):
 
     cap = int(UISettings().max_upload_mb * 2**20)  # the served app runs with the default
     admin = served_app.url + "/admin"
-    with httpx.Client(timeout=30) as http:
-        login = http.post(f"{admin}/login", data={"username": "admin", "password": served_app.password})
-        assert login.status_code == 200, login.text
+    with closing(console_login(served_app.url, served_app.password)) as http:
         small = {"files": ("示范市.txt", "示范市测试".encode(), "text/plain")}
         assert http.post(f"{admin}/gradio_api/upload", files=small).status_code == 200
         big = {"files": ("big.txt", b"a" * (cap + 1024), "text/plain")}

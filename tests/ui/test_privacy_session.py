@@ -7,7 +7,6 @@ every byte it wrote can be searched.
 from __future__ import annotations
 
 import re
-import secrets
 import sqlite3
 from contextlib import closing
 
@@ -16,7 +15,7 @@ from gradio_client import Client
 
 from tests.conftest import stop_process
 from tests.test_privacy import BANK, ID_CARD, MASKED, PHONE, TYPED
-from tests.ui.conftest import ask_in_chat, copy_demo_corpus, launch_app, open_chat
+from tests.ui.conftest import ask_in_chat, copy_demo_corpus, launch_app, open_chat, staff_password
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.slow
 def test_typed_personal_numbers_never_reach_disk(tmp_path, browser):
     root = tmp_path / "app"
     copy_demo_corpus(root)
-    app = launch_app(root, secrets.token_urlsafe(12), {"GRADIO_TEMP_DIR": str(root / "gradio-tmp")})
+    app = launch_app(root, staff_password(), {"GRADIO_TEMP_DIR": str(root / "gradio-tmp")})
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page = context.new_page()

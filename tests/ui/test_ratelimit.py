@@ -1,8 +1,10 @@
-"""The public chat's per-client rate limit (unit level; the served app uses the same class)."""
+"""Per-client limits (unit level; the served app uses the same classes, tests/ui/test_security_http.py)."""
 
 from __future__ import annotations
 
-from assistant.ui.ratelimit import WINDOW_S, RateLimiter, client_key
+import logging
+
+from assistant.ui.ratelimit import WINDOW_S, LoginThrottle, RateLimiter, client_key
 
 
 class Clock:
@@ -50,11 +52,42 @@ def test_zero_disables_the_limit():
     assert all(limiter.allow("a") for _ in range(100))
 
 
-def test_client_key_prefers_the_proxy_header():
+def test_client_key_is_the_address_the_server_resolved():
+    """X-Forwarded-For is never read here: uvicorn applies it, and only from a trusted proxy (test_security_http)."""
+
     class Request:
         headers = {"x-forwarded-for": "10.1.2.3, 127.0.0.1"}
         client = type("C", (), {"host": "127.0.0.1"})()
 
-    assert client_key(Request(), trust_proxy=True) == "10.1.2.3"
-    assert client_key(Request()) == "127.0.0.1"  # a forged header is ignored unless the proxy is trusted
+    assert client_key(Request()) == "127.0.0.1"
     assert client_key(None) == "local"
+
+
+def test_a_refused_client_is_logged_once_a_minute_in_one_line(caplog):
+    clock = Clock()
+    limiter = RateLimiter(2, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="assistant.ui.ratelimit"):
+        results = [limiter.allow("203.0.113.9") for _ in range(30)]
+        clock.now = 61.0
+        results += [limiter.allow("203.0.113.9") for _ in range(3)]
+    assert results.count(True) == 4
+    lines = [r for r in caplog.records if r.name == "assistant.ui.ratelimit"]
+    assert len(lines) == 2, [r.getMessage() for r in lines]  # one per minute in which it was refused
+    assert all(r.exc_info is None and "\n" not in r.getMessage() and "203.0.113.9" in r.getMessage() for r in lines)
+
+
+def test_login_throttle_per_client_and_per_account():
+    clock = Clock()
+    throttle = LoginThrottle(per_client=4, per_account=3, window_s=900, clock=clock)
+    assert throttle.retry_after("a", "wang") == 0
+    assert [throttle.failed("a", "wang") for _ in range(3)] == [False, False, True]  # the third locks it
+    assert throttle.retry_after("b", "wang") == 900  # locked for every client
+    assert throttle.retry_after("a", "li") == 0  # client a has 3 failures of its 4
+    throttle.failed("a", "li")
+    assert throttle.retry_after("a", "zhao") == 900  # client a is over its limit, whatever account it tries
+    assert throttle.retry_after("c", "li") == 0
+    clock.now = 901
+    assert throttle.retry_after("a", "wang") == 0 and throttle.retry_after("b", "wang") == 0
+    throttle.failed("b", "li")
+    throttle.succeeded("li")  # a good password clears the account's streak
+    assert [throttle.failed("b", "li") for _ in range(2)] == [False, False]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
 from tests.index.test_chroma_server import start_chroma
-from tests.ui.conftest import launch_app
+from tests.ui.conftest import console_client, launch_app, staff_password
 
 NOTICE = "【虚构测试材料】\n示范市海鸥计划实施细则\n第一条 参加示范市海鸥计划的青年,每人每月可领取海鸥补贴3579元。"
 
@@ -25,7 +24,7 @@ def test_a_document_ingested_by_one_replica_is_answered_by_the_other(tmp_path):
     from gradio_client import Client, handle_file
 
     chroma = start_chroma(tmp_path / "chroma", chroma_port := free_port())
-    password = secrets.token_urlsafe(12)
+    password = staff_password()
     processes = []
     try:
         a, url_a = _start_replica(tmp_path / "a", chroma_port, password)
@@ -38,7 +37,7 @@ def test_a_document_ingested_by_one_replica_is_answered_by_the_other(tmp_path):
 
         notice = tmp_path / "海鸥计划.txt"
         notice.write_text(NOTICE, encoding="utf-8")
-        console = Client(f"{url_a}/admin/", auth=("admin", password), verbose=False)
+        console = console_client(url_a, password)
         result = console.predict([handle_file(str(notice))], api_name="/upload")
         assert "已入库" in result[0]
 

@@ -4,13 +4,12 @@ the console and the chat answers from its row."""
 
 from __future__ import annotations
 
-import secrets
 
 import pytest
 
 from tests.conftest import REGULATION, REGULATION_TITLE, stop_process, text_image, wrap_text
 from tests.ingest.test_sheets import FAQ, write_xlsx
-from tests.ui.conftest import ask_in_chat, launch_app, login_console, open_chat
+from tests.ui.conftest import ask_in_chat, launch_app, login_console, open_chat, staff_password
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +21,7 @@ def scanned_app(tmp_path_factory):
     lines = [REGULATION_TITLE] + [line for text, _ in REGULATION[7:] for line in wrap_text(text, 34)]
     lines += ["示范市人力资源和社会保障局", "2098年12月1日"]
     text_image(lines).save(root / "corpus" / "jianxi_scan.png")
-    app = launch_app(root, secrets.token_urlsafe(16))
+    app = launch_app(root, staff_password())
     try:
         yield app
     finally:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import statistics
 import sys
 import threading
@@ -33,7 +32,7 @@ from gradio_client import Client
 from assistant.answer.citations import MARKER
 from assistant.evaluation import load_eval_set
 from tests.conftest import REPO_ROOT, LlamaServer, free_port, stop_process
-from tests.ui.conftest import ServedApp, ask_in_chat, copy_demo_corpus, launch_app, open_chat
+from tests.ui.conftest import ServedApp, ask_in_chat, copy_demo_corpus, launch_app, open_chat, staff_password
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a hang must fail the run, not stall it
 
@@ -84,7 +83,7 @@ def app_with_llm(root, base_url: str, **settings: str):
     env = {"ASSISTANT_ANSWER__BACKEND": "openai", "ASSISTANT_ANSWER__OPENAI_BASE_URL": base_url,
            "ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": "0"}
     env.update({f"ASSISTANT_ANSWER__{key.upper()}": value for key, value in settings.items()})
-    app = launch_app(root, secrets.token_urlsafe(12), env)
+    app = launch_app(root, staff_password(), env)
     try:
         yield app
     finally:
