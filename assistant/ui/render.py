@@ -10,6 +10,7 @@ from assistant.ingest.metadata import DOC_TYPE_LABELS
 
 REFUSED_BADGE = "⚠️ **已收录的文件中没有找到依据**"
 HOTLINE = "📞 如需人工咨询,请拨打人社服务热线 **12333**"
+BACKEND_LABELS = {"extractive": "原文摘录(无需大模型)", "openai": "大模型(OpenAI 兼容接口)", "llamacpp": "本地大模型(llama.cpp)"}
 
 
 # Markdown and HTML syntax in text that came from a document, a model or a user, as character references:
@@ -22,6 +23,7 @@ _AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")  # GFM links
 _CITATION = re.compile(r"&#91;(\d{1,2})&#93;")
 _AFTER_CITATION = re.compile(r"(\[\d{1,2}\])([(:])")
 _QUOTE = re.compile(r"^((?:&#62; ?)+)", re.MULTILINE)
+_MARKER = re.compile(r"\[(\d{1,2})\](?!\()")  # a citation marker left literal by escape_markdown
 
 
 def escape_markdown(text: str) -> str:
@@ -52,6 +54,35 @@ def answer_markdown(answer: dict) -> str:
     return f"{notice}{text}\n\n<sub>共引用 {count} 处文件原文,见下方「引用来源」。</sub>"
 
 
+def viewer_url(source: dict) -> str:
+    """Where the viewer shows a source's passage in its document (``/documents/{id}/view``)."""
+    chunk = f"?chunk={quote(str(source.get('chunk_id') or ''), safe='')}" if source.get("chunk_id") else ""
+    return f"/documents/{quote(str(source.get('doc_id') or ''), safe='')}/view{chunk}#passage"
+
+
+def answer_bubble(answer: dict, terms: list[str]) -> str:
+    """One answer in the chat: ``answer_markdown`` with each citation ``[n]`` a link to its passage in the
+    viewer, then the answer's own sources, collapsible.  Only this module's markup is live."""
+    text = answer_markdown(answer)
+    sources = answer.get("sources") or []
+    if not sources:
+        return text
+    by_rank = {s.get("rank"): s for s in sources}
+
+    def linked(match: re.Match) -> str:
+        source = by_rank.get(int(match.group(1)))
+        return f"[\\[{match.group(1)}\\]]({viewer_url(source)})" if source else match.group(0)
+
+    body, footer, tail = text.rpartition("\n\n<sub>")  # the count line is this module's own
+    if not footer:
+        body, tail = text, ""
+    body = _MARKER.sub(linked, body) + footer + tail
+    cited = len({int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.get("answer", ""))} & set(by_rank))
+    summary = f"📑 引用来源:{len(sources)} 处" + (f",其中 {cited} 处被引用" if cited else "") + "(点击展开)"
+    return (f"{body}\n\n<details class='src-details'><summary>{summary}</summary>"
+            f"{sources_html(answer, terms)}</details>")
+
+
 def _highlight(text: str, terms: list[str]) -> str:
     escaped = html.escape(text)
     terms = [html.escape(t) for t in terms if t.strip()]
@@ -73,12 +104,13 @@ def sources_html(answer: dict | None, terms: list[str]) -> str:
         where = " · ".join(x for x in (source.get("section") or "", f"第{source['page']}页" if source.get("page") else "") if x)
         facts = " · ".join(x for x in (source.get("issuer") or "", source.get("date") or "") if x)
         badge = "<span class='src-cited'>已引用</span>" if source["rank"] in cited else ""
-        link = f"/documents/{quote(source['doc_id'])}"
+        link = f"/documents/{quote(str(source['doc_id']), safe='')}"
         cards.append(
-            f"<div class='src-card' data-rank='{source['rank']}'>"
-            f"<div class='src-head'><b>[{source['rank']}]</b> 《{html.escape(source['title'])}》 {badge}</div>"
-            f"<div class='src-where'>{html.escape(where) or '正文'} · <a href='{link}' target='_blank' "
-            f"rel='noopener'>打开/下载原文</a></div>"
+            f"<div class='src-card' data-rank='{int(source['rank'])}'>"
+            f"<div class='src-head'><b>[{int(source['rank'])}]</b> 《{html.escape(source['title'])}》 {badge}</div>"
+            f"<div class='src-where'>{html.escape(where) or '正文'} · "
+            f"<a href='{html.escape(viewer_url(source))}' target='_blank' rel='noopener'>查看原文位置</a> · "
+            f"<a href='{link}' target='_blank' rel='noopener'>下载原文</a></div>"
             + (f"<div class='src-facts'>{html.escape(facts)}</div>" if facts else "")
             + _notes(source) +
             f"<div class='src-text'>{_highlight(source['text'], terms)}</div></div>"
@@ -100,11 +132,18 @@ def _notes(source: dict) -> str:
 
 
 def status_line(stats: dict, backend: str) -> str:
-    backend_label = {"extractive": "原文摘录(无需大模型)", "openai": "大模型(OpenAI 兼容接口)", "llamacpp": "本地大模型(llama.cpp)"}
-    return (
-        f"已收录 **{len(stats['documents'])}** 份文件 · **{stats['chunks']['chroma']}** 个片段 · "
-        f"向量模型 `{stats['embedding_model']}` · 回答方式:{backend_label.get(backend, backend)}"
-    )
+    """What a citizen is told about the service: how many documents, how answers are made."""
+    return f"已收录 **{len(stats['documents'])}** 份文件 · 回答方式:{BACKEND_LABELS.get(backend, backend)}"
+
+
+def staff_status(stats: dict, backend: str, indexing: dict, model: str = "") -> str:
+    """Everything staff need: documents and chunks in both indexes, models, where the index is, start-up indexing."""
+    state = {"idle": "空闲", "running": "进行中", "done": "已完成", "failed": "失败"}.get(indexing.get("state"), "—")
+    answer = BACKEND_LABELS.get(backend, backend) + (f" `{escape_markdown(model)}`" if model else "")
+    return (f"文件 **{len(stats['documents'])}** 份 · 片段 **{stats['chunks']['chroma']}**(向量)/"
+            f"**{stats['chunks']['bm25']}**(关键词) · 向量模型 `{escape_markdown(str(stats['embedding_model']))}`"
+            f"({stats['embedding_dim']} 维) · 回答方式:{answer} · 启动索引:{state} · "
+            f"索引位置 `{escape_markdown(str(stats['index']))}`")
 
 
 def doc_type_choices(stats: dict) -> list[tuple[str, str]]:

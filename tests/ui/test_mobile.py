@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, open_chat
+from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,8 @@ def test_phone_width_chat_is_usable_without_horizontal_scroll(browser, chat_read
         assert re.search(r"\[\d\]", answer) and "见习" in answer
         bubble = bot_messages(page).last
         assert bubble.is_visible() and _inside_viewport(bubble.bounding_box()), bubble.bounding_box()
-        assert page.locator("#sources .src-card").count() >= 1
+        cards = open_sources(page)  # right under the answer, not below the examples
+        assert cards.count() >= 1 and _inside_viewport(cards.first.bounding_box())
         # long passages and file names in the sources must wrap, not widen the page
         assert _scroll_width(page) <= WIDTH + SLACK_PX, _scroll_width(page)
 
