@@ -176,8 +176,8 @@ def saved_with(store, conversation_id: str, turns: list[dict]) -> dict:
 
 
 def history_choices(store) -> list[tuple[str, str]]:
-    return [(f"{_text(c.get('title'), 30) or '对话'}({_text(c.get('updated'), 20)})", c["id"])
-            for c in _conversations(store)]
+    return [(f"{_text(c.get('title'), 30) or '对话'}({len(c.get('turns') or [])} 问 · {_text(c.get('updated'), 20)})",
+             c["id"]) for c in _conversations(store)]
 
 
 # ---------------------------------------------------------------- the page

@@ -18,7 +18,10 @@ NOT_FOUND = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><ti
 STYLE = """
 body {font-family: system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; margin: 0; color: #1f1f1f;
       line-height: 1.75; background: #f7f7f8;}
-header, main {max-width: 860px; margin: 0 auto; padding: 12px 16px;}
+header, main {max-width: 1200px; margin: 0 auto; padding: 12px 16px; box-sizing: border-box;}
+main.with-page {display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; align-items: start;}
+main.with-page figure {position: sticky; top: 8px;}
+@media (max-width: 900px) {main.with-page {display: block;}}
 header {background: #fff; border-bottom: 1px solid #e5e5e5;}
 h1 {font-size: 20px; margin: 6px 0;}
 .facts, .path, .where {font-size: 14px; color: #595959;}
@@ -88,8 +91,8 @@ def viewer_html(found: dict, page: int | None = None) -> str:
 <div class="path" id="section-path">位置:{path or '正文'}{f' · 第{chunk["page"]}页' if chunk.get("page") else ''}</div>
 <div class="actions"><a id="download" href="/documents/{quote(doc_id, safe='')}">⬇️ 下载原文文件</a>
 <a href="#passage">跳到引用段落</a></div>
-</header><main>
+</header><main class="{'with-page' if figure else ''}">
 {figure}
-<h2 style="font-size:16px">引用段落及上下文</h2>
-{context}
+<section><h2 style="font-size:16px">引用段落及上下文</h2>
+{context}</section>
 </main></body></html>"""

@@ -300,3 +300,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "browser suite timings")
         for key, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{key}: {seconds:.2f}")
+
+
+@pytest.fixture(scope="session")
+def regulation_app(tmp_path_factory) -> tuple[ServedApp, dict]:
+    """The served app over the fictional 示范市就业见习管理办法 set as a wrapped PDF of several pages, and what
+    each article should be (section path, first page, text: ``make_regulation_pdf``)."""
+    from tests.conftest import make_regulation_pdf
+
+    root = tmp_path_factory.mktemp("regulation")
+    expected = make_regulation_pdf(root / "corpus" / "shifan_jianxi.pdf", lines_per_page=6)
+    app = launch_app(root, staff_password())
+    try:
+        yield app, expected
+    finally:
+        stop_process(app.process, timeout=15)
