@@ -146,6 +146,54 @@ def staff_status(stats: dict, backend: str, indexing: dict, model: str = "") -> 
             f"索引位置 `{escape_markdown(str(stats['index']))}`")
 
 
+OUTCOME_ZH = {"answer": "✅ 会直接回答", "hedge": "⚠️ 会谨慎回答(说明文件没有写明所问内容,并附最相关的原文)",
+              "refuse": "⛔ 会拒答(说明文件没有依据,并建议拨打 12333)"}
+REASON_ZH = {
+    "": "",
+    "other_domain": "问题属于其他部门或领域的业务",
+    "solicitation": "问题是代办、代写或广告",
+    "instruction": "问题是给助手的指令,不是政策问题",
+    "no_such_document": "问题提到的文件没有收录",
+    "no_such_article": "问题提到的条款在文件中不存在",
+    "place": "问题提到的地方没有收录相应文件",
+    "year": "问题提到的年份没有收录相应文件",
+    "unclear": "问题没有说明是哪一项政策或待遇",
+    "low_coverage": "已收录文件对问题的覆盖不足",
+    "not_stated": "文件与问题有关,但没有写明所问的数额、比例或期限",
+    "uncertain": "文件可能相关,但把握不大",
+    "no_results": "没有检索到任何片段",
+}
+
+
+def verdict_markdown(answer: dict, coverage) -> str:
+    """What the chat would do with a question, why, and how sure the gate is, in words for staff."""
+    if not answer.get("sources") and not answer.get("refused"):
+        return "💬 **问候或致谢**:直接回复,不检索文件。"
+    reason = REASON_ZH.get(answer.get("reason", ""), answer.get("reason", ""))
+    lines = [f"**问答会怎样回应:** {OUTCOME_ZH.get(answer.get('outcome', ''), answer.get('outcome', ''))}"]
+    if reason:
+        lines.append(f"**原因:** {escape_markdown(reason)}")
+    if coverage is not None and answer.get("reason") in ("", "low_coverage", "uncertain", "not_stated"):
+        chance = coverage.probability  # the refusal model's; the hard checks above it give none
+        words = "很有把握" if chance >= 0.8 else "有一定把握" if chance >= 0.5 else "把握不大"
+        lines.append(f"**文件覆盖该问题的可能性:** 约 {chance:.0%}({words})")
+    if answer.get("standalone_question") and answer["standalone_question"] != answer.get("question"):
+        lines.append(f"**实际检索的问题:** {escape_markdown(answer['standalone_question'])}")
+    return "\n\n".join(lines)
+
+
+def relevance_words(score: float, top: float) -> str:
+    """A passage's relevance beside the best one's, in words (the fused scores themselves mean nothing to staff)."""
+    share = score / top if top > 0 else 0.0
+    return "最相关" if share >= 0.95 else "较相关" if share >= 0.7 else "部分相关" if share >= 0.4 else "相关性弱"
+
+
+def matched_by(hit) -> str:
+    """How retrieval found a passage: by its words, by its meaning, or both."""
+    words, meaning = hit.bm25_rank is not None, hit.dense_rank is not None
+    return "关键词和语义都匹配" if words and meaning else "关键词匹配" if words else "语义相近" if meaning else "—"
+
+
 def doc_type_choices(stats: dict) -> list[tuple[str, str]]:
     present = sorted({d["doc_type"] for d in stats["documents"] if d["doc_type"]})
     return [("全部类型", "")] + [(DOC_TYPE_LABELS.get(t, t), t) for t in present]
