@@ -32,6 +32,7 @@ PROBE_COLUMNS = ["排名", "相关程度", "检索方式", "回答是否引用",
 FEEDBACK_COLUMNS = ["时间", "评价", "问题", "回答", "意见", "引用的文件", "回答方式"]
 RATINGS_ZH = {"up": "👍 有帮助", "down": "👎 没帮助"}
 FEEDBACK_FILTERS = [("全部", ""), ("👍 有帮助", "up"), ("👎 没帮助", "down")]
+FEEDBACK_ANSWER_CHARS = 120
 CONTROLS_BUSY = "正在处理,请等待当前操作完成……"
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ def _feedback_rows(service: AssistantService, rating: str = "") -> list[dict]:
 
 
 def _feedback_table(service: AssistantService, rating: str = "") -> list[list]:
-    return [[row[c] for c in FEEDBACK_COLUMNS] for row in _feedback_rows(service, rating)]
+    """The rows on screen: an answer cut to its start (the CSV has it whole)."""
+    return [[row[c][:FEEDBACK_ANSWER_CHARS] + "…" if c == "回答" and len(row[c]) > FEEDBACK_ANSWER_CHARS else row[c]
+             for c in FEEDBACK_COLUMNS] for row in _feedback_rows(service, rating)]
 
 
 def _spreadsheet_safe(value) -> str:
@@ -209,7 +212,8 @@ def build_console(service: AssistantService) -> gr.Blocks:
                 rating_filter = gr.Radio(FEEDBACK_FILTERS, value="", label="筛选", elem_id="feedback-filter")
                 export = gr.Button("导出 CSV", size="sm", elem_id="feedback-export")
             feedback_table = gr.Dataframe(_feedback_table(service), headers=FEEDBACK_COLUMNS, interactive=False,
-                                          wrap=True, elem_id="feedback-table")
+                                          wrap=True, elem_id="feedback-table",
+                                          column_widths=["11%", "8%", "16%", "31%", "13%", "14%", "7%"])
             feedback_file = gr.File(label="导出的文件", visible=False, elem_id="feedback-file")
 
         def index_errors_as_message(action):

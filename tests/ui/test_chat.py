@@ -41,6 +41,7 @@ def test_answer_shows_citation_and_highlighted_sources(page, served_app):
     assert response.body() in originals  # the original file, byte for byte (the passage is its cleaned text)
     assert "attachment" in response.headers.get("content-disposition", "")
 
+    page.wait_for_timeout(500)  # for the screenshot: after the chat has scrolled itself to the end
     bot_messages(page).last.evaluate("b => b.scrollIntoView({block: 'start'})")  # the answer, then its sources
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)

@@ -126,8 +126,11 @@ def test_regenerate_answers_the_last_question_again_and_votes_go_to_the_new_answ
 def test_a_vote_after_gradios_clear_goes_to_the_answer_shown(page, served_app):
     open_chat(page, served_app.url)
     ask_in_chat(page, "零就业家庭有什么帮扶?")
+    page.locator("#question textarea").fill("未发出的草稿")
     page.locator("#chatbot").get_by_role("button", name=re.compile("清除|清空|Clear")).click()
-    user_messages(page).first.wait_for(state="detached")
+    user_messages(page).first.wait_for(state="detached")  # Gradio clears the bubbles in the page at once
+    # the server's reset of the conversation, which also empties the input, has run
+    page.wait_for_function("() => document.querySelector('#question textarea').value === ''")
     ask_in_chat(page, "退役军人就业有什么支持?")
     before = len(feedback_rows(served_app))
     page.locator("#chatbot").get_by_role("button", name=re.compile(r"^(赞|Like)$")).last.click()

@@ -52,6 +52,7 @@ def test_phone_width_chat_is_usable_without_horizontal_scroll(browser, chat_read
         # long passages and file names in the sources must wrap, not widen the page
         assert _scroll_width(page) <= WIDTH + SLACK_PX, _scroll_width(page)
 
+        page.wait_for_timeout(500)  # for the screenshot: after the chat has scrolled itself to the end
         bot_messages(page).last.evaluate("b => b.scrollIntoView({block: 'start'})")  # the answer, then its sources
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "chat-mobile.png"), full_page=True)
