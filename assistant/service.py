@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+from assistant import viewer
 from assistant.answer.backends import make_chat_model
 from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.prompts import Prompts
@@ -23,7 +24,6 @@ from assistant.index.store import IndexUnavailable
 from assistant.ingest.pipeline import doc_id_for
 from assistant.retrieve.query import parse_query
 from assistant.uploads import UPLOAD_SUBDIR, UploadRejected, clear_staging, stage_upload
-from assistant import viewer
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievalResult
 from assistant.settings import Settings, get_settings
 

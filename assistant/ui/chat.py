@@ -306,14 +306,12 @@ def build_chat(service: AssistantService) -> gr.Blocks:
             store = saved_with(store, conversation_id, clean_turns(current))
             return store, conversation_id, gr.update(choices=history_choices(store), value=store["current"] or None)
 
-        def fresh(store):
-            """A new, empty conversation (the saved ones stay in the list)."""
-            store = dict(store) if isinstance(store, dict) else dict(EMPTY_STORE)
-            store["current"] = ""
-            return ([], [], "", "", {}, None, gr.update(visible=False), store,
-                    gr.update(choices=history_choices(store), value=None), status_text())
+        def fresh():
+            """A new, empty conversation.  The browser's store is left as it is: its save of the answer just
+            given may still be on its way, and a store written here would overwrite it."""
+            return [], [], "", "", {}, None, gr.update(visible=False), gr.update(value=None), status_text()
 
-        fresh_outputs = [chatbot, turns, conversation, question, votes, last_feedback, feedback_box, saved, past, status]
+        fresh_outputs = [chatbot, turns, conversation, question, votes, last_feedback, feedback_box, past, status]
 
         def open_conversation(store, conversation_id):
             found = next((c for c in _conversations(store) if c["id"] == conversation_id), None)
@@ -325,7 +323,7 @@ def build_chat(service: AssistantService) -> gr.Blocks:
 
         def delete_conversation(store, conversation_id):
             store = {"conversations": [c for c in _conversations(store) if c["id"] != conversation_id], "current": ""}
-            return fresh(store)
+            return (*fresh()[:-2], gr.update(choices=history_choices(store), value=None), status_text(), store)
 
         def restore(store):
             """At page load: the conversation open before the reload, the list, the index's current state."""
@@ -382,11 +380,11 @@ def build_chat(service: AssistantService) -> gr.Blocks:
         chatbot.like(on_like, [turns, votes], [last_feedback, feedback_note, votes, feedback_box],
                      api_visibility="private")
         send_comment.click(on_comment, [comment, last_feedback], [feedback_note], api_visibility="private")
-        new_chat.click(fresh, [saved], fresh_outputs, api_visibility="private")
-        chatbot.clear(fresh, [saved], fresh_outputs, api_visibility="private")  # Gradio's own 🗑 in the chat
+        new_chat.click(fresh, None, fresh_outputs, api_visibility="private")
+        chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # Gradio's own 🗑 in the chat
         past.input(open_conversation, [saved, past], [chatbot, turns, conversation, votes, saved],
                    api_visibility="private")
-        delete.click(delete_conversation, [saved, conversation], fresh_outputs, api_visibility="private")
+        delete.click(delete_conversation, [saved, conversation], fresh_outputs + [saved], api_visibility="private")
         export.click(conversation_markdown, [turns], [exported], api_visibility="private").then(
             None, [exported], None, js=DOWNLOAD_JS)
         demo.load(restore, [saved], [chatbot, turns, conversation, past, status, doc_type, region],

@@ -25,7 +25,6 @@ from assistant.ui.chat import build_chat
 from assistant.ui.console import build_console
 from assistant.ui.ratelimit import LoginThrottle
 from assistant.ui.render import CSS
-from assistant.ui.viewer_page import NOT_FOUND, viewer_html
 from assistant.ui.security import (
     BodyLimit,
     ConsoleGuard,
@@ -38,6 +37,7 @@ from assistant.ui.security import (
     scope_client,
     trusted_proxies,
 )
+from assistant.ui.viewer_page import NOT_FOUND, viewer_html
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,9 @@ def _secure(app: FastAPI, service: AssistantService, gradio_apps: dict, sessions
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type"], allow_credentials=False)
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    head = {"": locale_script()}  # Gradio's own strings (buttons, login) in Chinese whatever the browser's language
+    # Gradio's own strings (buttons, login) in Chinese whatever the browser's language: on Gradio's pages only
+    # (the chat at "/", the console under /admin), not on pages with a policy of their own (the API docs)
+    head = {"/": locale_script()}
     if sessions is not None:
         head[CONSOLE_PATH] = locale_script() + console_script(CONSOLE_PATH)
     app.add_middleware(SecurityHeaders, allowed_origins=origins, head_html=head)

@@ -108,7 +108,7 @@ def test_the_chunk_view_shows_a_document_as_indexed(staff, regulation_app):
     rows = staff.locator("#chunks-table [role=row]").filter(has=staff.locator("[role=gridcell]"))
     rows.filter(has_text="第七条").first.wait_for()
     seventh = [c.strip() for c in rows.filter(has_text="第七条").first.locator("[role=gridcell]").all_inner_texts()]
-    path, page_number, text = expected["第七条"]
+    path, page_number, _ = expected["第七条"]
     assert seventh[1] == path and seventh[2] == str(page_number), seventh
     assert "一千八百元" in seventh[4] and seventh[3] == str(len(seventh[4])), seventh
     assert rows.count() >= len(expected)

@@ -18,9 +18,8 @@ QUESTION = "示范市见习补贴每月多少钱?"
 
 def marked_pixels(png: bytes) -> int:
     """Pixels of the viewer's yellow marker (over white paper or black text) on a page image."""
-    from PIL import Image
-
     import numpy as np
+    from PIL import Image
 
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
     r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
@@ -29,7 +28,7 @@ def marked_pixels(png: bytes) -> int:
 
 def test_a_citation_opens_the_cited_page_with_the_passage_marked(browser, regulation_app):
     app, expected = regulation_app
-    path, page_number, article_text = expected["第七条"]
+    _, page_number, _ = expected["第七条"]
     assert page_number > 1  # the test means something only if the passage is not on the first page
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
