@@ -100,8 +100,13 @@ def _spreadsheet_safe(value) -> str:
 
 
 def feedback_csv(service: AssistantService, rating: str = "") -> str:
-    """The feedback as a CSV file (UTF-8 with BOM, so Excel reads the Chinese); returns its path."""
-    handle, name = tempfile.mkstemp(prefix="feedback-", suffix=".csv")
+    """The feedback as a CSV file (UTF-8 with BOM, so Excel reads the Chinese); returns its path.  Gradio serves
+    its own copy; the exports before this one are deleted, so no copy piles up here."""
+    folder = Path(tempfile.gettempdir()) / "assistant-feedback-exports"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for old in folder.glob("feedback-*.csv"):
+        old.unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="feedback-", suffix=".csv", dir=folder)
     with open(handle, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(FEEDBACK_COLUMNS)
