@@ -284,6 +284,34 @@ def login_console(page, app: ServedApp, user: str = "admin", password: str | Non
     page.locator("#upload-button").wait_for(state="visible")
 
 
+UPLOAD_PICKS = 3  # times a pick is made when the widget sends nothing for it
+
+
+def choose_files(page, *paths: Path) -> None:
+    """Pick files in the console's upload widget, as staff do, and wait until Gradio holds them (their names show).
+
+    Gradio's widget can miss a pick made while the page is still settling after the login (seen once under heavy
+    load: no upload request followed and the name never showed).  A pick that sent nothing within 10 s is made
+    again, as a person would; a pick that sent an upload is never repeated, and that upload must succeed.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    field = page.locator("#upload-files input[type=file]")
+    for pick in range(1, UPLOAD_PICKS + 1):
+        try:
+            with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url,
+                                     timeout=10_000) as sent:
+                field.set_input_files([str(path) for path in paths])
+            break
+        except PlaywrightTimeout:
+            if pick == UPLOAD_PICKS:
+                raise
+    response = sent.value.response()
+    assert response is not None and response.ok, f"upload refused: {response and response.status} {response and response.text()}"
+    for path in paths:
+        page.locator("#upload-files", has_text=path.name).wait_for(timeout=60_000)
+
+
 def pytest_terminal_summary(terminalreporter):
     if TIMINGS:
         terminalreporter.write_sep("-", "browser suite timings")

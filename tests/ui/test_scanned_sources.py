@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import REGULATION, REGULATION_TITLE, stop_process, text_image, wrap_text
 from tests.ingest.test_sheets import FAQ, write_xlsx
-from tests.ui.conftest import ask_in_chat, launch_app, login_console, open_chat, staff_password
+from tests.ui.conftest import ask_in_chat, choose_files, launch_app, login_console, open_chat, staff_password
 
 pytestmark = pytest.mark.slow
 
@@ -51,8 +51,7 @@ def test_staff_upload_an_faq_spreadsheet_and_the_chat_answers_from_its_row(brows
     page.set_default_timeout(30_000)
     try:
         login_console(page, scanned_app)
-        page.locator("#upload-files input[type=file]").set_input_files(str(sheet))
-        page.locator("#upload-files", has_text=sheet.name).wait_for()
+        choose_files(page, sheet)
         page.locator("#upload-button").click()
         result = page.locator("#upload-results", has_text="已入库")
         result.wait_for(timeout=60_000)
