@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from tests.ui.conftest import ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
-                              login_console
+from tests.ui.conftest import (ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
+                               login_console)
 
 pytestmark = pytest.mark.slow
 
