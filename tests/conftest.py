@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -33,10 +34,35 @@ CJK_FONT = "STSong-Light"
 # ---------------------------------------------------------------- processes
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, for a server a test starts (or for a closed port nothing must answer on).
+
+    Drawn at random below the kernel's ephemeral range (ip_local_port_range), never twice in a session.  A
+    port from ``bind(("", 0))`` lies inside that range, where any outgoing connection on this machine can
+    take it as its source port in the seconds before the server binds it, and the server then fails with
+    "address already in use".  Each port drawn is tried with a bind first.
+    """
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768  # Linux's default
+    draw = random.SystemRandom()  # unaffected by any seed a test sets
+    for _ in range(200):
+        port = draw.randrange(max(1024, ephemeral_low - 12000), ephemeral_low) if ephemeral_low > 2048 else 0
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port found below the ephemeral range")
 
 
 def stop_process(process, timeout: float = 10) -> None:
