@@ -20,6 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests draw the same examples on every run and machine, and keep no example database in the tree;
+# HYPOTHESIS_PROFILE=explore draws new ones (a longer hunt).  No per-example deadline: a loaded machine is slow.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "corpus"
