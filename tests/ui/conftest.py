@@ -284,32 +284,21 @@ def login_console(page, app: ServedApp, user: str = "admin", password: str | Non
     page.locator("#upload-button").wait_for(state="visible")
 
 
-UPLOAD_PICKS = 3  # times a pick is made when the widget sends nothing for it
-
-
 def choose_files(page, *paths: Path) -> None:
-    """Pick files in the console's upload widget, as staff do, and wait until Gradio holds them (their names show).
+    """Pick files in the console's upload widget, as staff do, and wait until Gradio holds them: its upload
+    request answered 200 and each file listed in the widget (a row labelled with the file's name).
 
-    Gradio's widget can miss a pick made while the page is still settling after the login (seen once under heavy
-    load: no upload request followed and the name never showed).  A pick that sent nothing within 10 s is made
-    again, as a person would; a pick that sent an upload is never repeated, and that upload must succeed.
+    The full name shows as one text only while the upload runs ("Uploading 1 file... 示范市政策问答.xlsx"); the
+    row that stays splits it into stem and extension.  A wait for that text missed a small file's upload
+    that ended before the wait began (seen under heavy load), so this waits for the row.
     """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    field = page.locator("#upload-files input[type=file]")
-    for pick in range(1, UPLOAD_PICKS + 1):
-        try:
-            with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url,
-                                     timeout=10_000) as sent:
-                field.set_input_files([str(path) for path in paths])
-            break
-        except PlaywrightTimeout:
-            if pick == UPLOAD_PICKS:
-                raise
+    with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url,
+                             timeout=60_000) as sent:
+        page.locator("#upload-files input[type=file]").set_input_files([str(path) for path in paths])
     response = sent.value.response()
     assert response is not None and response.ok, f"upload refused: {response and response.status} {response and response.text()}"
     for path in paths:
-        page.locator("#upload-files", has_text=path.name).wait_for(timeout=60_000)
+        page.locator("#upload-files").get_by_label(path.name, exact=True).wait_for(timeout=60_000)
 
 
 def pytest_terminal_summary(terminalreporter):
