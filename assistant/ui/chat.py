@@ -137,7 +137,10 @@ def build_chat(service: AssistantService) -> gr.Blocks:
         outputs = [chatbot, sources, question, answers]
         question.submit(respond, inputs, outputs, api_visibility="private")
         send.click(respond, inputs, outputs, api_visibility="private")
-        chatbot.like(on_like, [answers, votes], [last_feedback, feedback_note, votes], api_visibility="private")
+        # always_last: a click made while the previous vote is still being saved is sent after it (Gradio's
+        # default, "once", drops it), so the answer keeps the vote clicked last even when the server is slow
+        chatbot.like(on_like, [answers, votes], [last_feedback, feedback_note, votes], api_visibility="private",
+                     trigger_mode="always_last")
         send_comment.click(on_comment, [comment, last_feedback], [feedback_note], api_visibility="private")
         new_chat.click(reset, None, [chatbot, sources, question, answers, last_feedback, votes, status],
                        api_visibility="private")
