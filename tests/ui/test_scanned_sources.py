@@ -45,7 +45,9 @@ def test_a_scanned_source_card_carries_the_ocr_notice(browser, scanned_app):
 
 
 def test_staff_upload_an_faq_spreadsheet_and_the_chat_answers_from_its_row(browser, scanned_app, tmp_path):
-    sheet = write_xlsx(tmp_path / "示范市政策问答.xlsx", {"问答": [["问题", "答复"]] + [[q, a] for q, a, _ in FAQ]})
+    # without FAQ's 见习补贴 row: the app is shared with the scan's test, whose question that row would answer
+    rows = [(q, a) for q, a, topic in FAQ if topic != "就业见习"]
+    sheet = write_xlsx(tmp_path / "示范市政策问答.xlsx", {"问答": [["问题", "答复"]] + [list(row) for row in rows]})
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -55,7 +57,7 @@ def test_staff_upload_an_faq_spreadsheet_and_the_chat_answers_from_its_row(brows
         page.locator("#upload-button").click()
         result = page.locator("#upload-results", has_text="已入库")
         result.wait_for(timeout=60_000)
-        assert f"{sheet.name}:已入库({len(FAQ)} 个片段)" in result.inner_text()
+        assert f"{sheet.name}:已入库({len(rows)} 个片段)" in result.inner_text()
 
         open_chat(page, scanned_app.url)
         answer = ask_in_chat(page, "创业担保贷款最高能贷多少?")
