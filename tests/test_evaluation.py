@@ -26,7 +26,7 @@ from assistant.evaluation import (
     summarize_answers,
     target_failures,
 )
-from assistant.ingest.clean import squash
+from assistant.text.normalize import squash
 from tests.conftest import REPO_ROOT
 from tests.eval.corpora import articles, load_sources, parse_markdown
 

@@ -18,11 +18,12 @@ from assistant.answer.articles import compose_articles, pick_articles, quote
 from assistant.answer.citations import check_answer, safe_to_echo
 from assistant.answer.extractive import cite, compose, select_sentences
 from assistant.answer.followup import agrees, small_talk, thread
-from assistant.ingest.clean import _matches, split_sentences, strip_hostile
 from assistant.answer.prompts import Prompts
 from assistant.answer.versions import version_notice
 from assistant.retrieve.hybrid import Filters, HybridRetriever, RetrievedChunk
 from assistant.retrieve.threshold import Coverage, assess
+from assistant.text.patterns import matches, strip_hostile
+from assistant.text.sentences import split_sentences
 from assistant.settings import AnswerSettings
 
 _UNSURE_SCORE = 0.45
@@ -80,9 +81,9 @@ def without_requests(question: str) -> str:
     searched for nor echoed.  A question that is nothing but such a request is left whole, for the gate to
     refuse."""
     sentences = split_sentences(question) or [question]
-    if any(_matches("solicitation", s) and not _matches("instruction", s) for s in sentences):
+    if any(matches("solicitation", s) and not matches("instruction", s) for s in sentences):
         return question  # an advert (代办…包过,加微信) is not a question with an injection: the gate refuses it
-    kept = [s for s in sentences if not (_matches("instruction", s) or _matches("solicitation", s))]
+    kept = [s for s in sentences if not (matches("instruction", s) or matches("solicitation", s))]
     kept_text = "".join(kept).strip()
     return kept_text if kept and len(kept) < len(sentences) and len(kept_text) >= 4 else question
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import _matches, hostile_kind, split_sentences, squash
 from assistant.privacy import mask_pii
 from assistant.text.figures import figures, stated_in
+from assistant.text.normalize import squash
+from assistant.text.patterns import hostile_kind, matches
+from assistant.text.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
 # a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
@@ -42,7 +44,7 @@ def normalize_markers(text: str, n_sources: int) -> str:
 
 def has_contact(text: str) -> bool:
     """A phone number, address, e-mail or messaging id other than the 12333 hotline."""
-    return _matches("contact", text.replace("12333", ""))
+    return matches("contact", text.replace("12333", ""))
 
 
 def safe_to_echo(text: str) -> str:

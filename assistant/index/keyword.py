@@ -5,7 +5,7 @@ its whitespace tokenizer) is the engine, chosen over a full bm25s rebuild and SQ
 benchmarks/bench_keyword.py (benchmarks/RESULTS.md).  The index is derived from Chroma and the registry:
 it records the registry generation it reflects, and ``PolicyIndex`` brings it forward with the
 registry's change log (documents committed since), so nothing is ever rebuilt for a change.
-Tokenisation stays in assistant/index/tokenize.py; the index records the tokeniser version and is
+Tokenisation stays in assistant/text/lexicon.py; the index records the tokeniser version and is
 rebuilt from Chroma when that (or the index format) changes.
 """
 
@@ -23,7 +23,7 @@ from typing import Iterable, Protocol
 
 from assistant.index.filters import Filters
 from assistant.index.store import storage_guarded
-from assistant.index.tokenize import tokenize, tokenizer_version
+from assistant.text.lexicon import lexicon_version, tokenize
 
 FORMAT_VERSION = 1
 STATE_FILE = "keyword-state.json"
@@ -108,7 +108,7 @@ class TantivyKeywordIndex:
         except (OSError, ValueError):
             return None
         if (state.get("format"), state.get("tokenizer"), state.get("source")) != (
-                FORMAT_VERSION, tokenizer_version(), self.source):
+                FORMAT_VERSION, lexicon_version(), self.source):
             return None
         return state
 
@@ -117,7 +117,7 @@ class TantivyKeywordIndex:
         means the next catch-up re-applies changes the index already has, which changes nothing."""
         fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.directory)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"format": FORMAT_VERSION, "tokenizer": tokenizer_version(), "source": self.source,
+            json.dump({"format": FORMAT_VERSION, "tokenizer": lexicon_version(), "source": self.source,
                        "generation": generation}, fh)
         os.replace(tmp, self.directory / STATE_FILE)
         self.generation = generation

@@ -7,9 +7,9 @@ from functools import lru_cache
 
 import yaml
 
-from assistant.index.tokenize import tokenize
-from assistant.ingest.clean import normalize_query_text
 from assistant.settings import DATA_DIR
+from assistant.text.lexicon import tokenize
+from assistant.text.normalize import normalize_query_text
 
 
 

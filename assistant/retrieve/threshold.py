@@ -24,14 +24,16 @@ from functools import lru_cache
 
 import yaml
 
-from assistant.index.tokenize import stopwords
-from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult, Target
 from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles, title_match
 from assistant.retrieve.places import asked_places, is_place, place_covered
 from assistant.retrieve.query import said_otherwise, synonyms
 from assistant.settings import DATA_DIR, AnswerSettings
 from assistant.text.figures import figures
+from assistant.text.lexicon import domain_tokenizer, known_word, pos_tagged, stopwords
+from assistant.text.normalize import squash
+from assistant.text.patterns import matches
+from assistant.text.sentences import split_sentences
 
 AMOUNT_QUESTION = re.compile(
     r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号"
@@ -127,30 +129,12 @@ def amount_kind(question: str) -> str:
     return "+".join(kind for kind in table if kind in kinds)
 
 
-@lru_cache(maxsize=1)
-def _posseg():
-    import jieba.posseg
-
-    from assistant.index.tokenize import _tokenizer
-
-    return jieba.posseg.POSTokenizer(_tokenizer())
-
-
-@lru_cache(maxsize=4096)
-def _tagged(text: str) -> tuple[tuple[str, str], ...]:
-    """jieba's (word, part of speech) pairs: tagging is slow (an HMM pass over unknown words), a question
-    is tagged up to three times per answer, and popular questions are asked again and again."""
-    return tuple((pair.word, pair.flag) for pair in _posseg().cut(text))
-
-
 @lru_cache(maxsize=8192)
 def rarity(word: str) -> float:
     """-log frequency of the word in jieba's general dictionary: rare words weigh more.  A word jieba does
     not know is mostly a segmentation fragment (费要, 交满 from 场地费要不要交, 交满12年): it weighs what its
     known parts weigh, not the most a word can."""
-    from assistant.index.tokenize import _tokenizer
-
-    tokenizer = _tokenizer()
+    tokenizer = domain_tokenizer()
     freq = tokenizer.FREQ.get(word, 0)
     if not freq and len(word) >= 2:
         parts = [word[i:j] for i in range(len(word)) for j in range(i + 2, len(word) + 1) if (i, j) != (0, len(word))]
@@ -163,7 +147,7 @@ def content_words(text: str) -> list[tuple[str, str]]:
     """(word, part of speech) of the words that carry the question's topic."""
     stop, generic = stopwords(), generic_terms()
     out = []
-    for word, flag in _tagged(text):
+    for word, flag in pos_tagged(text):
         word = word.strip()
         if len(word) < 2 or word in stop or word in generic or not re.search(r"[\u4e00-\u9fff]", word):
             continue
@@ -274,8 +258,8 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         amount_kind=kind,
         other_domain=domain,
         referral=referral,
-        solicitation=_matches("solicitation", question),
-        instruction=_matches("instruction", question),
+        solicitation=matches("solicitation", question),
+        instruction=matches("instruction", question),
         uncited_titles=[name for name in result.target.unknown_titles if not cites(name, top)],
     )
 
@@ -331,7 +315,7 @@ def _asked_about(question: str, amount_at: int, evidence: str = "") -> str:
     clause_end = next_end.start() if next_end else len(question)
     before, verbs, after, earlier = [], [], [], []
     offset = 0
-    tagged = _tagged(question)
+    tagged = pos_tagged(question)
     for index, (word, flag) in enumerate(tagged):
         start, offset = offset, offset + len(word)
         if start <= amount_at < offset and flag.startswith(_NOUN_FLAGS):  # 最低工资标准是多少 -> 最低工资
@@ -370,14 +354,8 @@ def _is_topic(word: str) -> bool:
         and word not in stopwords()
         and word not in amount_questions()["not_topic"]
         and not re.search(r"[我你]", word)  # 给我发: a verb phrase jieba glued into a noun
-        and _known_word(word)  # not a fragment jieba glued together (能领)
+        and known_word(word)  # not a fragment jieba glued together (能领)
     )
-
-
-def _known_word(word: str) -> bool:
-    from assistant.index.tokenize import _tokenizer
-
-    return _tokenizer().FREQ.get(word, 0) > 0
 
 
 def mentions(sentence: str, term: str) -> bool:
@@ -403,8 +381,6 @@ def _figure_for(term: str, hits, kind: str = "", also: str = "") -> bool:
     that names it (问:技能提升补贴发多少钱).  ``also``, the question's rarest other noun, must be in that
     sentence or heading too: 工资总额的百分之二 is the 失业保险费 rate, not the 职工教育经费 one.  With no
     term, ``also`` is the topic; with neither, any figure of the kind in the evidence counts."""
-    from assistant.ingest.clean import split_sentences
-
     term, also = (term, also) if term else (also, "")  # 一线职工要占多少: the noun is the topic
     for hit in hits:
         heading = f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}"

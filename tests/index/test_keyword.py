@@ -100,7 +100,7 @@ def test_a_changed_tokeniser_rebuilds_the_keyword_index_from_chroma(settings, ma
     _write(settings.paths.corpus_dir, ARTICLES)
     index = make_index(settings)
     index.sync([settings.paths.corpus_dir])
-    monkeypatch.setattr(keyword_module, "tokenizer_version", lambda: "another-tokeniser")
+    monkeypatch.setattr(keyword_module, "lexicon_version", lambda: "another-tokeniser")
     reopened = make_index(settings)
     assert reopened.keyword.generation == -1 and reopened.keyword.count() == 0
     reopened.refresh()

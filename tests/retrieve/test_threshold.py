@@ -51,13 +51,14 @@ def test_other_office_refusal_names_the_right_hotline(shifan_service):
 
 
 def test_cached_pos_tags_are_jieba_s():
-    from assistant.retrieve.threshold import _posseg, _tagged, content_words
+    from assistant.retrieve.threshold import content_words
+    from assistant.text.lexicon import _pos_tokenizer, pos_tagged
 
     question = "示范市灵活就业人员交养老保险的缴费基数是多少"
-    fresh = [(pair.word, pair.flag) for pair in _posseg().cut(question)]
-    assert list(_tagged(question)) == fresh and list(_tagged(question)) == fresh
+    fresh = [(pair.word, pair.flag) for pair in _pos_tokenizer().cut(question)]
+    assert list(pos_tagged(question)) == fresh and list(pos_tagged(question)) == fresh
     assert content_words(question) == content_words(question) and ("基数", "n") in content_words(question)
-    assert _tagged.cache_info().maxsize is not None  # bounded
+    assert pos_tagged.cache_info().maxsize is not None  # bounded
 
 
 # ---------------------------------------------------------------- the amount check (no_figure)
