@@ -12,7 +12,7 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -124,8 +124,12 @@ class RerankSettings(BaseModel):
     )
 
 
+AnswerBackendName = Literal["extractive", "openai", "llamacpp"]
+ANSWER_BACKENDS: tuple[str, ...] = get_args(AnswerBackendName)  # built by assistant/components.py
+
+
 class AnswerSettings(BaseModel):
-    backend: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    backend: AnswerBackendName = "extractive"
     max_sentences: int = 4
     max_context_chunks: int = 5
     max_context_chars: int = 1800  # source text sent to an LLM; ~1 token per character for Chinese

@@ -272,10 +272,10 @@ def settings(tmp_path):
 @pytest.fixture(scope="session")
 def embeddings():
     """The packaged offline embedder, loaded once per test session (~2 s)."""
-    from assistant.index.embeddings import load_embeddings
+    from assistant.components import embedder
     from assistant.settings import EmbeddingSettings
 
-    return load_embeddings(EmbeddingSettings())
+    return embedder(EmbeddingSettings())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer.extractive import cite
+from assistant.answer.citations import cite
 from assistant.retrieve.evidence import Candidate, score_candidates
 from assistant.retrieve.hybrid import RetrievedChunk
 from assistant.retrieve.references import cited_title, section_article

@@ -18,6 +18,14 @@ from assistant.text.patterns import hostile_kind, matches
 from assistant.text.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def cite(sentence: str, number: int) -> str:
+    """Put the marker before the closing punctuation, where Chinese text carries it."""
+    sentence = sentence.rstrip()
+    if sentence and sentence[-1] in "。;!?:,":
+        return f"{sentence[:-1]}[{number}]{sentence[-1]}"
+    return f"{sentence}[{number}]"
 # a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
 # number items and clauses, and quoting one must not turn it into a citation of source 3
 _MARKER_VARIANTS = re.compile(r"[\[【](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】]")

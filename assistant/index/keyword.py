@@ -221,17 +221,3 @@ def _os_errors():
         yield
     except ValueError as exc:
         raise OSError(str(exc)) from exc
-
-
-ENGINES = {"tantivy": TantivyKeywordIndex}
-
-
-def open_keyword_index(engine: str, directory: Path, source: str, writer_heap_mb: int = 64,
-                       low_disk_mb: float = 0.0) -> KeywordIndex:
-    """The keyword index named in settings (``index.keyword_engine``) in ``directory``, derived from
-    ``source`` (another source there means building it again)."""
-    try:
-        factory = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown keyword engine {engine!r}; known: {', '.join(ENGINES)}") from None
-    return factory(directory, source, writer_heap_mb, low_disk_mb)

@@ -9,6 +9,7 @@ part-way instead of exhausting memory or time.  Text a reader would not see
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from assistant.text.lexicon import common_hanzi, general_word_freq
 from assistant.text.normalize import fold_width, to_simplified
 
 CJK = re.compile(r"[\u3400-\u9fff]")
+log = logging.getLogger(__name__)
 
 
 def _loaders() -> dict:
@@ -227,7 +229,8 @@ def _page_text(page) -> str:
         return text
     try:
         layout = page.extract_text(extraction_mode="layout") or ""
-    except Exception:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
+    except Exception as exc:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
+        log.info("table page kept in plain text: layout extraction failed (%s)", type(exc).__name__)
         return text
     lines = [_CELL_GAP.sub(TABLE_CELL_SEPARATOR, line.strip()) for line in layout.splitlines()]
     return "\n".join(line for line in lines if line)

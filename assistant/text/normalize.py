@@ -6,9 +6,12 @@ same ones, so a question written in full-width or traditional characters meets t
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
+
+log = logging.getLogger(__name__)
 
 # the CJK ideographs: Extension A, the Unified block and the compatibility block
 CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -61,7 +64,8 @@ def _changed_by_t2s() -> frozenset[str] | None:
                         chars.update(a for a, b in zip(key, first) if a != b)
                     else:
                         chars.update(key)
-    except Exception:  # noqa: BLE001 - private layout of opencc; fall back to always converting
+    except Exception as exc:  # noqa: BLE001 - private layout of opencc; fall back to always converting
+        log.warning("opencc's tables could not be read (%s): every text goes through the converter", exc)
         return None
     return frozenset(chars) if chars else None
 
