@@ -10,7 +10,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.events import StreamEvent

@@ -59,7 +59,7 @@ class BM25Index:
         return len(self.ids)
 
     @classmethod
-    def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> "BM25Index":
+    def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> BM25Index:
         """records: iterable of StoredChunk (id, indexed text, metadata).  ``token_cache`` must come from the
         current tokenizer (see ``reusable_tokens``)."""
         bm25s = _bm25s()
@@ -154,7 +154,7 @@ class BM25Index:
         self._tokens, self._tokens_path = None, directory / TOKENS_FILE  # on disk now; memory freed
 
     @classmethod
-    def load(cls, directory: Path) -> "BM25Index | None":
+    def load(cls, directory: Path) -> BM25Index | None:
         """The saved index, or None when there is none or it is unreadable."""
         bm25s = _bm25s()
 

@@ -79,7 +79,6 @@ def instrument(service) -> Breakdown:
     import assistant.answer.chain as chain
     import assistant.retrieve.hybrid as hybrid
     import assistant.retrieve.query as query
-    import assistant.retrieve.threshold as threshold
 
     timer = Breakdown()
     index, embeddings = service.index, service.index.embeddings

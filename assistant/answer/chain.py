@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 
 from assistant.answer.backends import AnswerBackend, LLMEmptyAnswer
 from assistant.answer.citations import check_answer, safe_to_echo

@@ -10,7 +10,7 @@ what every other backend falls back to.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from assistant.answer.articles import compose_articles, pick_articles, quote
 from assistant.answer.citations import cite

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 

@@ -19,7 +19,8 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
+from collections.abc import Iterable
 
 from assistant.index.filters import Filters
 from assistant.index.store import storage_guarded
@@ -41,12 +42,12 @@ class KeywordChunk:
     tokens: list[str]
 
     @classmethod
-    def of(cls, chunk_id: str, metadata: dict, tokens: list[str]) -> "KeywordChunk":
+    def of(cls, chunk_id: str, metadata: dict, tokens: list[str]) -> KeywordChunk:
         return cls(chunk_id, metadata.get("doc_id", ""), metadata.get("doc_type", ""), metadata.get("region", ""),
                    int(metadata.get("date_int", 0) or 0), tokens)
 
     @classmethod
-    def tokenized(cls, chunk_id: str, metadata: dict, indexed_text: str) -> "KeywordChunk":
+    def tokenized(cls, chunk_id: str, metadata: dict, indexed_text: str) -> KeywordChunk:
         return cls.of(chunk_id, metadata, tokenize(indexed_text))
 
 

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class PolicyIndex:
         self.embeddings = embeddings or components.embedder(settings.embedding)
         self._store: VectorStore | None = None
         self._store_lock = threading.Lock()
-        self.store  # opened now, so a wrong model or an unusable disk is reported at start-up
+        # the store is opened now (the registry needs it), so a wrong model or an unusable disk is reported at start-up
         self.registry: DocumentRegistry = components.document_registry(settings, self.store, self.index_dir)
         self._keyword: KeywordIndex | None = None
         self._documents: dict[str, dict] = {}

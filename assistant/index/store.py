@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
+from collections.abc import Iterator
 
 from assistant.index.filters import Filters
 from assistant.ingest.models import Chunk, chunk_header

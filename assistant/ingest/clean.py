@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Callable
+from collections.abc import Callable
 
 from assistant.ingest.metadata import DOC_NUMBER, TITLE_WORDS
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, Page, Paragraph

@@ -48,6 +48,7 @@ def test_sentence_transformers_path_loads_a_local_model():
     assert _cos(vectors[0], vectors[1]) > _cos(vectors[0], vectors[2])
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_unloadable_model_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(EmbeddingModelError) as error:

