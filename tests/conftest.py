@@ -37,6 +37,20 @@ PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 
 CJK_FONT = "STSong-Light"
 
+# What makes a test more than a unit test: the embedding model, an index, an LLM or app server, a browser.
+# Tests using any of them (directly or through another fixture) are marked ``integration``; ``make test-fast``
+# runs the rest.
+INTEGRATION_FIXTURES = frozenset({
+    "embeddings", "make_index", "retriever_over", "shifan_service", "llm_service", "llama_server", "browser",
+    "keyed_app", "open_app", "llm_app", "api_client_for", "served_app", "hardened_app", "chat_ready", "page",
+})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 # ---------------------------------------------------------------- processes
 
@@ -305,10 +319,10 @@ def settings(tmp_path):
 @pytest.fixture(scope="session")
 def embeddings():
     """The packaged offline embedder, loaded once per test session (~2 s)."""
-    from assistant.index.embeddings import load_embeddings
+    from assistant.components import embedder
     from assistant.settings import EmbeddingSettings
 
-    return load_embeddings(EmbeddingSettings())
+    return embedder(EmbeddingSettings())
 
 
 @pytest.fixture

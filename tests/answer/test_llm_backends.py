@@ -153,7 +153,7 @@ def test_follow_up_condensed_with_the_llm(llama_server, llm_service, monkeypatch
         def on_llm_end(self, response, **kwargs):
             outputs.append(response.generations[0][0].text)
 
-    monkeypatch.setattr(chain, "_condense", chain._condense.with_config(callbacks=[Capture()]))
+    monkeypatch.setattr(chain.backend, "_condense", chain.backend._condense.with_config(callbacks=[Capture()]))
     history = [
         {"role": "user", "content": "一次性创业补贴标准是多少?"},
         {"role": "assistant", "content": "从事个体经营的,一次性创业补贴标准为5000元[1]。"},
