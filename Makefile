@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test` (lint, then the whole suite, as CI runs it);
+# `make test-fast` is the lint and the unit tests only (no model, index, server or browser; under a minute).
 # Each creates .venv/ and installs what is missing; a stamp per extra set makes
 # the second run instant until pyproject.toml changes.
 
@@ -7,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test ingest eval bench clean-index
+.PHONY: run test test-fast lint ingest eval bench clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +30,14 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 run: $(VENV)/.stamp-run
 	$(PY) app.py
 
-test: $(VENV)/.stamp-test
+lint: $(VENV)/.stamp-test
+	$(PY) -m ruff check .
+
+test: lint
 	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not integration"
 
 ingest: $(VENV)/.stamp-run
 	$(PY) -m assistant ingest

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from assistant.settings import get_settings
+from assistant.settings import ANSWER_BACKENDS, get_settings
 
 
 def _settings(args):
@@ -182,10 +182,10 @@ def cmd_eval(args) -> int:
         service_for,
         target_failures,
     )
-    from assistant.index.embeddings import load_embeddings
+    from assistant.components import embedder
 
     settings = _settings(args)
-    embeddings = load_embeddings(settings.embedding)
+    embeddings = embedder(settings.embedding)
     paths = [Path(p) for p in args.sets] or default_eval_sets()
     report: dict = {}
     failures = []
@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     retrieve.set_defaults(func=cmd_retrieve)
 
     ask = question_parser("ask", "answer a question with citations")
-    ask.add_argument("--backend", choices=["extractive", "openai", "llamacpp"], default=None)
+    ask.add_argument("--backend", choices=ANSWER_BACKENDS, default=None)
     ask.set_defaults(func=cmd_ask)
 
     stats = sub.add_parser("stats", help="documents, chunk counts, model and index location")
@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--retrieval-only", action="store_true")
     evaluate.add_argument("--gate", action="append", default=[], metavar="SET",
                           help="also fail below this set's `targets:` when its YAML says `gate: false` (repeatable)")
-    evaluate.add_argument("--backend", choices=["extractive", "openai", "llamacpp"], default=None)
+    evaluate.add_argument("--backend", choices=ANSWER_BACKENDS, default=None)
     evaluate.set_defaults(func=cmd_eval)
     return parser
 

@@ -73,8 +73,8 @@ def _content_text(content: Any) -> str:
 def _messages(item: Any) -> list[tuple[str, Any]]:
     """(role, content) pairs of one history item: a message dict (or object), or a [user, assistant] pair."""
     if isinstance(item, dict) or (hasattr(item, "role") and hasattr(item, "content")):
-        role = item.get("role") if isinstance(item, dict) else getattr(item, "role")
-        content = item.get("content") if isinstance(item, dict) else getattr(item, "content")
+        role = item.get("role") if isinstance(item, dict) else item.role
+        content = item.get("content") if isinstance(item, dict) else item.content
         if not isinstance(role, str):
             raise BadInput(HISTORY_FORMAT_ZH)
         role = _ROLE_ALIASES.get(role.lower(), role.lower())

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.ingest.clean import _matches, fold_width, squash
 from assistant.settings import REPO_ROOT, Settings
+from assistant.text.normalize import fold_width, squash
+from assistant.text.patterns import matches
 
 MODES = ("dense", "bm25", "hybrid")
 KS = (1, 3, 5)
@@ -306,9 +307,9 @@ def echoed(q: EvalQuestion, text: str) -> list[str]:
     project's patterns call solicitation or an instruction to an assistant."""
     body = squash(text)
     found = [part for part in q.never_echo if squash(part) and squash(part) in body]
-    if _matches("solicitation", text):
+    if matches("solicitation", text):
         found.append("<solicitation>")
-    if _matches("instruction", text):
+    if matches("instruction", text):
         found.append("<instruction>")
     return found
 

@@ -10,12 +10,13 @@ import logging
 import shutil
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from assistant import viewer
-from assistant.answer.backends import make_chat_model
 from assistant.answer.chain import Answer, AnswerChain
+from assistant.answer.events import StreamEvent
 from assistant.answer.prompts import Prompts
+from assistant import components
 from assistant.audit import AuditLog
 from assistant.client_input import clean_history, clean_question
 from assistant.feedback import FeedbackStore
@@ -35,7 +36,7 @@ class AssistantService:
         self.settings = settings or get_settings()
         self.index = PolicyIndex(self.settings, embeddings=embeddings)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
-        self.retriever.reranker = _load_reranker(self.settings, self.retriever)
+        self.retriever.reranker = components.reranker(self.settings, lambda: self.retriever.embedding_cache)
         self._ingest_lock = threading.Lock()
         self.prompts = Prompts.load(Path(self.settings.paths.prompts_dir))
         self._chains: dict[str, AnswerChain] = {}
@@ -249,8 +250,8 @@ class AssistantService:
         with self._chain_lock:
             if backend not in self._chains:
                 answer_settings = self.settings.answer.model_copy(update={"backend": backend})
-                chat_model = make_chat_model(answer_settings)
-                self._chains[backend] = AnswerChain(self.retriever, answer_settings, self.prompts, chat_model)
+                built = components.answer_backend(answer_settings, self.prompts, lambda: self.retriever.embedding_cache)
+                self._chains[backend] = AnswerChain(self.retriever, answer_settings, self.prompts, built)
             return self._chains[backend]
 
     def ask(self, question: str, history=None, filters: Filters | None = None, backend: str | None = None) -> Answer:
@@ -261,23 +262,10 @@ class AssistantService:
         return self.chain(backend).invoke(question, history, filters)
 
     def ask_stream(self, question: str, history=None, filters: Filters | None = None,
-                   backend: str | None = None) -> Iterator[dict]:
+                   backend: str | None = None) -> Iterator[StreamEvent]:
         question, history = self.clean_input(question, history)
         return self.chain(backend).stream(question, history, filters)
 
     def clean_input(self, question, history) -> tuple[str, list[dict]]:
         """The question and history as the answer chain takes them, checked and bounded before any work."""
         return clean_question(question), clean_history(history, self.settings.security)
-
-
-def _load_reranker(settings: Settings, retriever: HybridRetriever):
-    """A CrossEncoder when one is configured; else the evidence reranker (sentence scores), unless turned off."""
-    if settings.rerank.model:
-        from assistant.retrieve.rerank import CrossEncoderReranker
-
-        return CrossEncoderReranker(settings.rerank.model, settings.rerank.candidates)
-    if settings.rerank.evidence_candidates:
-        from assistant.retrieve.evidence import EvidenceReranker
-
-        return EvidenceReranker(lambda: retriever.embedding_cache, settings.rerank.evidence_candidates)
-    return None

@@ -12,7 +12,7 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -23,20 +23,24 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(__file__).resolve().parent / "data"  # word lists and patterns shipped with the package
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"  # word lists and patterns shipped with the package
+# Run from the checkout, paths default to it.  Installed from a wheel, the prompts come from the package
+# (the wheel ships prompts/ as assistant/prompts) and the corpus, indexes and settings.yaml are the working
+# directory's.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "prompts").is_dir()
+HOME = REPO_ROOT if IN_CHECKOUT else Path.cwd()
 
 
 class PathSettings(BaseModel):
-    corpus_dir: Path = REPO_ROOT / "corpus"
-    index_dir: Path = REPO_ROOT / "indexes"
-    prompts_dir: Path = REPO_ROOT / "prompts"
-    data_dir: Path = DATA_DIR
+    corpus_dir: Path = HOME / "corpus"
+    index_dir: Path = HOME / "indexes"
+    prompts_dir: Path = REPO_ROOT / "prompts" if IN_CHECKOUT else PACKAGE_DIR / "prompts"
 
 
 class IngestSettings(BaseModel):
     chunk_max_chars: int = Field(500, ge=80, description="hard cap on indexed chunk text, header included")
-    chunk_min_chars: int = Field(120, ge=0, description="small neighbouring paragraphs are packed up to this")
     max_file_mb: float = 50.0
     max_pdf_pages: int = 2000
     max_chars_per_file: int = 3_000_000
@@ -124,8 +128,12 @@ class RerankSettings(BaseModel):
     )
 
 
+AnswerBackendName = Literal["extractive", "openai", "llamacpp"]
+ANSWER_BACKENDS: tuple[str, ...] = get_args(AnswerBackendName)  # built by assistant/components.py
+
+
 class AnswerSettings(BaseModel):
-    backend: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    backend: AnswerBackendName = "extractive"
     max_sentences: int = 4
     max_context_chunks: int = 5
     max_context_chars: int = 1800  # source text sent to an LLM; ~1 token per character for Chinese
@@ -261,7 +269,7 @@ class Settings(BaseSettings):
 
 def _settings_files() -> list[Path]:
     explicit = os.environ.get("ASSISTANT_SETTINGS_FILE")
-    base = Path(explicit) if explicit else REPO_ROOT / "settings.yaml"
+    base = Path(explicit) if explicit else HOME / "settings.yaml"
     files = [base]
     profile = os.environ.get("ASSISTANT_PROFILE")
     if profile:

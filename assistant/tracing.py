@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Iterator
+from collections.abc import Iterator
 
 
 @dataclass
@@ -46,7 +46,7 @@ class _Span:
     def __init__(self, name: str, trace: Trace):
         self.name, self.trace = name, trace
 
-    def __enter__(self) -> "_Span":
+    def __enter__(self) -> _Span:
         self.trace.depth += 1
         self.started = perf_counter()
         return self
@@ -61,7 +61,7 @@ class _Span:
 class _NoSpan:
     __slots__ = ()
 
-    def __enter__(self) -> "_NoSpan":
+    def __enter__(self) -> _NoSpan:
         return self
 
     def __exit__(self, *exc) -> bool:

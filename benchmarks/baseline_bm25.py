@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index.tokenize import token_fingerprint, tokenize
+from assistant.text.lexicon import lexicon_version, tokenize
 
 FORMAT_VERSION = 2
 TOKENS_FILE = "tokens.pkl"
@@ -45,7 +45,7 @@ class BM25Index:
         self._retriever = retriever
         self._tokens = tokens  # None: not loaded, read from tokens_path when a rebuild asks
         self._tokens_path = tokens_path
-        self.tokens_version = token_fingerprint()  # what tokenised them; a saved index says its own
+        self.tokens_version = lexicon_version()  # what tokenised them; a saved index says its own
         self._vocab = retriever.vocab_dict if retriever is not None else {}
         # documents as small integer codes: masking by document is then a table lookup, not a string search
         self._doc_names = sorted(set(fields.doc_ids))
@@ -59,7 +59,7 @@ class BM25Index:
         return len(self.ids)
 
     @classmethod
-    def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> "BM25Index":
+    def build(cls, records, generation: int, token_cache: dict[str, list[str]] | None = None) -> BM25Index:
         """records: iterable of StoredChunk (id, indexed text, metadata).  ``token_cache`` must come from the
         current tokenizer (see ``reusable_tokens``)."""
         bm25s = _bm25s()
@@ -154,7 +154,7 @@ class BM25Index:
         self._tokens, self._tokens_path = None, directory / TOKENS_FILE  # on disk now; memory freed
 
     @classmethod
-    def load(cls, directory: Path) -> "BM25Index | None":
+    def load(cls, directory: Path) -> BM25Index | None:
         """The saved index, or None when there is none or it is unreadable."""
         bm25s = _bm25s()
 
@@ -173,7 +173,7 @@ class BM25Index:
 
     def reusable_tokens(self) -> dict[str, list[str]] | None:
         """The token cache for the next rebuild, or None when another tokenizer version made it."""
-        return self.tokens if self.tokens_version == token_fingerprint() else None
+        return self.tokens if self.tokens_version == lexicon_version() else None
 
     @property
     def tokens(self) -> dict[str, list[str]]:

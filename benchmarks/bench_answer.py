@@ -42,7 +42,7 @@ ANSWER_PATH_FILES = (
     "assistant/retrieve/threshold.py",
     "assistant/retrieve/query.py",
     "assistant/index/embeddings.py",
-    "assistant/index/tokenize.py",
+    "assistant/text/lexicon.py",
 )
 DEFAULT_SETS = ("tests/eval/demo.yaml", "tests/eval/shifan.yaml")
 
@@ -79,13 +79,14 @@ def instrument(service) -> Breakdown:
     import assistant.answer.chain as chain
     import assistant.retrieve.hybrid as hybrid
     import assistant.retrieve.query as query
-    import assistant.retrieve.threshold as threshold
 
     timer = Breakdown()
     index, embeddings = service.index, service.index.embeddings
     embeddings.embed_query = timer.wrap("embed question (retrieval)", embeddings.embed_query)
     embeddings.embed_documents = timer.wrap("embed sentences + question (extractive)", embeddings.embed_documents)
-    tagger = threshold._posseg()
+    import assistant.text.lexicon as lexicon
+
+    tagger = lexicon._pos_tokenizer()
     tagger.cut = timer.wrap("jieba POS tagging", tagger.cut, materialize=True)
     query.tokenize = timer.wrap("jieba search-mode tokenize", query.tokenize)
     for name in ("query", "get_chunks"):
@@ -108,7 +109,9 @@ def clear_caches(service) -> None:
     cache = getattr(service.retriever, "embedding_cache", None)
     if cache is not None:
         cache.clear()
-    tagged = getattr(threshold, "_tagged", None)
+    import assistant.text.lexicon as lexicon
+
+    tagged = getattr(lexicon, "pos_tagged", None) or getattr(threshold, "_tagged", None)
     if tagged is not None:
         tagged.cache_clear()
 

@@ -66,7 +66,7 @@ cpu0 = cpu_s()
 report, spans = run([Path(sys.argv[2])], True)
 out = {"open_s": opened, "summary": report.summary(), "spans": spans, "cpu_s": cpu_s() - cpu0}
 upload = Path(sys.argv[3])
-from assistant.index.tokenize import tokenize
+from assistant.text.lexicon import tokenize
 tokenize("预热")  # a serving app has jieba loaded (its warm-up asks a question); the workers did the tokenising so far
 t0 = time.perf_counter()
 report, spans = run([upload], False)

@@ -99,7 +99,7 @@ def keyword_table(kw: dict, header: bool = True) -> list[str]:
                 continue
             q = e.get("query_ms", {})
 
-            def p95(name):
+            def p95(name, q=q):
                 return fmt(q.get(name, {}).get("p95"), 2)
 
             lines.append(

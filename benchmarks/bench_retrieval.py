@@ -25,8 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
 
@@ -38,7 +37,6 @@ for p in (str(HERE), str(REPO)):
 
 import bench_ingest  # noqa: E402
 import bench_keyword  # noqa: E402
-import synthcorpus  # noqa: E402
 from benchcommon import SEED, dir_mb, noise_probe, now, peak_rss_mb, proc_status_mb, questions, spread, summary  # noqa: E402
 
 MODES = ("hybrid", "dense", "bm25")
@@ -273,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     started = now()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-retrieval-"))
     work.mkdir(parents=True, exist_ok=True)
-    run: dict = {"argv": sys.argv[1:], "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    run: dict = {"argv": sys.argv[1:], "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                  "machine": machine(), "noise_start": noise_probe(), "levels": {}}
     try:
         if args.keyword_json:

@@ -138,13 +138,17 @@ class Fts5:
         f = f or Filter()
         where, params = ["fts MATCH ?"], [" OR ".join(_fts_phrase(t) for t in tokens)]
         if f.doc_type:
-            where.append("c.doc_type = ?"); params.append(f.doc_type)
+            where.append("c.doc_type = ?")
+            params.append(f.doc_type)
         if f.region:
-            where.append("c.region = ?"); params.append(f.region)
+            where.append("c.region = ?")
+            params.append(f.region)
         if f.date_from:
-            where.append("c.date_int >= ?"); params.append(f.date_from)
+            where.append("c.date_int >= ?")
+            params.append(f.date_from)
         if f.date_to:
-            where.append("c.date_int <= ? AND c.date_int > 0"); params.append(f.date_to)
+            where.append("c.date_int <= ? AND c.date_int > 0")
+            params.append(f.date_to)
         if f.doc_ids is not None:
             where.append("c.doc_id IN (SELECT value FROM json_each(?))")
             import json

@@ -1,7 +1,7 @@
 """Pre-tokenised chunk records of the synthetic corpus, cached on disk, for the keyword-engine comparison.
 
 Chunks come from the app's own cleaning and chunking over ``synthcorpus`` documents and are tokenised
-with the app's jieba tokeniser (``assistant.index.tokenize``), in worker processes; the result is
+with the app's jieba tokeniser (``assistant.text.lexicon``), in worker processes; the result is
 cached in the work dir so that every engine in a run indexes exactly the same tokens.  The filter
 fields are spread over a few values (doc type, region, date) so that filtered queries select a real
 fraction of the corpus.
@@ -37,7 +37,7 @@ class Record:
 
 
 def _document_records(index: int) -> list[Record]:
-    from assistant.index.tokenize import tokenize
+    from assistant.text.lexicon import tokenize
     from assistant.ingest.models import LoadedDocument, Page
     from assistant.ingest.pipeline import process_loaded
     from assistant.settings import IngestSettings

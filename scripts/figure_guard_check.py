@@ -18,7 +18,7 @@ from pathlib import Path
 import cn2an
 
 from assistant.answer.citations import check_answer
-from assistant.ingest.clean import split_sentences
+from assistant.text.sentences import split_sentences
 
 ARABIC = re.compile(r"(?<![\d.])(\d{2,6})(元|万元|个月|日|天|年|岁|周岁|%|倍)")
 CHINESE = re.compile(r"([一二两三四五六七八九十百千万]{1,8})(元|万元|个月|日|天|年|岁|周岁|倍)")

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.evaluation import default_eval_sets, hits_gold, is_gold_article, load_eval_set, service_for  # noqa: E402
-from assistant.index.embeddings import load_embeddings  # noqa: E402
+from assistant.components import embedder  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
 
 GRID = {
@@ -54,7 +54,7 @@ def main() -> int:
     if args.index_dir:
         os.environ["ASSISTANT_PATHS__INDEX_DIR"] = args.index_dir
     base = get_settings()
-    embeddings = load_embeddings(base.embedding)
+    embeddings = embedder(base.embedding)
     sets = [load_eval_set(path) for path in default_eval_sets()]
     configs = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     shipped = {name: getattr(getattr(base, name.split(".")[0]), name.split(".")[1]) for name in GRID}

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.evaluation import default_eval_sets, load_eval_set, service_for  # noqa: E402
-from assistant.index.embeddings import load_embeddings  # noqa: E402
+from assistant.components import embedder  # noqa: E402
 from assistant.retrieve.calibration import fit_logistic, operating_point, trade_off  # noqa: E402
 from assistant.retrieve.threshold import hard_refusal, signals  # noqa: E402
 from assistant.settings import DATA_DIR, get_settings  # noqa: E402
@@ -116,7 +116,7 @@ def main() -> int:
     if args.index_dir:
         os.environ["ASSISTANT_PATHS__INDEX_DIR"] = args.index_dir
     settings = get_settings()
-    cases = collect(settings, load_embeddings(settings.embedding))
+    cases = collect(settings, embedder(settings.embedding))
     names = args.features.split(",") if args.features else list(cases[0].features)
     sets = sorted({c.set_name for c in cases})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -19,6 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests draw the same examples on every run and machine, and keep no example database in the tree;
+# HYPOTHESIS_PROFILE=explore draws new ones (a longer hunt).  No per-example deadline: a loaded machine is slow.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "corpus"
@@ -29,14 +37,53 @@ PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
 
 CJK_FONT = "STSong-Light"
 
+# What makes a test more than a unit test: the embedding model, an index, an LLM or app server, a browser.
+# Tests using any of them (directly or through another fixture) are marked ``integration``; ``make test-fast``
+# runs the rest.
+INTEGRATION_FIXTURES = frozenset({
+    "embeddings", "make_index", "retriever_over", "shifan_service", "llm_service", "llama_server", "browser",
+    "keyed_app", "open_app", "llm_app", "api_client_for", "served_app", "hardened_app", "chat_ready", "page",
+})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 # ---------------------------------------------------------------- processes
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, for a server a test starts (or for a closed port nothing must answer on).
+
+    Drawn at random below the kernel's ephemeral range (ip_local_port_range), never twice in a session.  A
+    port from ``bind(("", 0))`` lies inside that range, where any outgoing connection on this machine can
+    take it as its source port in the seconds before the server binds it, and the server then fails with
+    "address already in use".  Each port drawn is tried with a bind first.
+    """
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768  # Linux's default
+    draw = random.SystemRandom()  # unaffected by any seed a test sets
+    for _ in range(200):
+        port = draw.randrange(max(1024, ephemeral_low - 12000), ephemeral_low) if ephemeral_low > 2048 else 0
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port found below the ephemeral range")
 
 
 def stop_process(process, timeout: float = 10) -> None:
@@ -272,10 +319,10 @@ def settings(tmp_path):
 @pytest.fixture(scope="session")
 def embeddings():
     """The packaged offline embedder, loaded once per test session (~2 s)."""
-    from assistant.index.embeddings import load_embeddings
+    from assistant.components import embedder
     from assistant.settings import EmbeddingSettings
 
-    return load_embeddings(EmbeddingSettings())
+    return embedder(EmbeddingSettings())
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from assistant.evaluation import (
     summarize_answers,
     target_failures,
 )
-from assistant.ingest.clean import squash
+from assistant.text.normalize import squash
 from tests.conftest import REPO_ROOT
 from tests.eval.corpora import articles, load_sources, parse_markdown
 
@@ -205,7 +205,7 @@ def test_every_converted_format_indexes_with_its_articles(built, settings_for, t
     settings = settings_for(tmp_path)
     corpus = Path(settings.paths.corpus_dir)
     outputs = {}
-    for fmt, name in picked.items():
+    for name in picked.values():
         output = next(p for p in eval_set.corpus.iterdir() if p.stem == Path(name).stem)
         (corpus / output.name).write_bytes(output.read_bytes())
         outputs[output.name] = parse_markdown(source / name)
@@ -330,6 +330,7 @@ def test_a_chunk_mostly_inside_the_gold_article_is_that_article():
     assert not is_gold_article(eval_set, q, {"source": "d.md", "section": ""}, inside)
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_the_cli_gates_a_report_only_set_only_when_asked(tmp_path):
     """A `gate: false` set with targets it cannot meet passes `eval`, and fails `eval --gate NAME`."""
     import subprocess
@@ -351,6 +352,7 @@ def test_the_cli_gates_a_report_only_set_only_when_asked(tmp_path):
     assert "FAIL tiny: recall@5" in gated.stderr
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_a_set_with_floors_is_gated_on_them_not_on_its_targets(tmp_path):
     """Targets the set does not meet yet are reported; CI fails only below the floors (regressions)."""
     import subprocess

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer.extractive import cite
+from assistant.answer.citations import cite
 from assistant.retrieve.evidence import Candidate, score_candidates
 from assistant.retrieve.hybrid import RetrievedChunk
-from assistant.retrieve.references import ARTICLE, cited_title, section_article
+from assistant.retrieve.references import cited_title, section_article
 from assistant.retrieve.threshold import KIND_FIGURE, Coverage, FIGURE
+from assistant.text.headings import ARTICLE_START, NUMERAL
 
 MAX_ARTICLES = 2
 SECOND_ARTICLE_SHARE = 0.85  # a further article is quoted when its best sentence scores this share of the best
@@ -86,7 +87,7 @@ def quote(article: QuotedArticle) -> str:
     text = article.hit.chunk.text.strip()
     marked = [c.text for c in article.sentences]
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if not ARTICLE.match(lines[0]):
+    if not ARTICLE_START.match(lines[0]):
         lines.insert(0, "……")  # a long article's later part (the chunker split it): say it does not start here
     if len(text) > MAX_QUOTE_CHARS:
         keep = [i for i, line in enumerate(lines) if i == 0 or any(m in line for m in marked)]
@@ -125,4 +126,4 @@ def compose_articles(articles: list[QuotedArticle], coverage: Coverage, template
 
 def _plain(sentence: str) -> str:
     """A sentence as the opening line: without its article number (第二十一条 …)."""
-    return re.sub(r"^第[一二三四五六七八九十百千零〇两\d]+条\s*", "", sentence.strip())
+    return re.sub(rf"^第{NUMERAL}条\s*", "", sentence.strip())

@@ -11,11 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import _matches, hostile_kind, split_sentences, squash
 from assistant.privacy import mask_pii
 from assistant.text.figures import figures, stated_in
+from assistant.text.normalize import squash
+from assistant.text.patterns import hostile_kind, matches
+from assistant.text.sentences import split_sentences
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def cite(sentence: str, number: int) -> str:
+    """Put the marker before the closing punctuation, where Chinese text carries it."""
+    sentence = sentence.rstrip()
+    if sentence and sentence[-1] in "。;!?:,":
+        return f"{sentence[:-1]}[{number}]{sentence[-1]}"
+    return f"{sentence}[{number}]"
 # a model's other ways of writing a citation; parentheses are not among them: "(3)" and "(3)" are how documents
 # number items and clauses, and quoting one must not turn it into a citation of source 3
 _MARKER_VARIANTS = re.compile(r"[\[【](\d{1,2}(?:\s*[,,、]\s*\d{1,2})*)[\]】]")
@@ -42,7 +52,7 @@ def normalize_markers(text: str, n_sources: int) -> str:
 
 def has_contact(text: str) -> bool:
     """A phone number, address, e-mail or messaging id other than the 12333 hotline."""
-    return _matches("contact", text.replace("12333", ""))
+    return matches("contact", text.replace("12333", ""))
 
 
 def safe_to_echo(text: str) -> str:

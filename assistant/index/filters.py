@@ -22,7 +22,7 @@ class Filters:
     def date_to_int(self) -> int | None:
         return date_int(self.date_to) if self.date_to else None
 
-    def only(self, doc_ids) -> "Filters":
+    def only(self, doc_ids) -> Filters:
         """The same filter, restricted to ``doc_ids`` as well."""
         allowed = frozenset(doc_ids)
         return replace(self, doc_ids=allowed if self.doc_ids is None else self.doc_ids & allowed)

@@ -5,7 +5,7 @@ its whitespace tokenizer) is the engine, chosen over a full bm25s rebuild and SQ
 benchmarks/bench_keyword.py (benchmarks/RESULTS.md).  The index is derived from Chroma and the registry:
 it records the registry generation it reflects, and ``PolicyIndex`` brings it forward with the
 registry's change log (documents committed since), so nothing is ever rebuilt for a change.
-Tokenisation stays in assistant/index/tokenize.py; the index records the tokeniser version and is
+Tokenisation stays in assistant/text/lexicon.py; the index records the tokeniser version and is
 rebuilt from Chroma when that (or the index format) changes.
 """
 
@@ -19,11 +19,12 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
+from collections.abc import Iterable
 
 from assistant.index.filters import Filters
 from assistant.index.store import storage_guarded
-from assistant.index.tokenize import tokenize, tokenizer_version
+from assistant.text.lexicon import lexicon_version, tokenize
 
 FORMAT_VERSION = 1
 STATE_FILE = "keyword-state.json"
@@ -41,12 +42,12 @@ class KeywordChunk:
     tokens: list[str]
 
     @classmethod
-    def of(cls, chunk_id: str, metadata: dict, tokens: list[str]) -> "KeywordChunk":
+    def of(cls, chunk_id: str, metadata: dict, tokens: list[str]) -> KeywordChunk:
         return cls(chunk_id, metadata.get("doc_id", ""), metadata.get("doc_type", ""), metadata.get("region", ""),
                    int(metadata.get("date_int", 0) or 0), tokens)
 
     @classmethod
-    def tokenized(cls, chunk_id: str, metadata: dict, indexed_text: str) -> "KeywordChunk":
+    def tokenized(cls, chunk_id: str, metadata: dict, indexed_text: str) -> KeywordChunk:
         return cls.of(chunk_id, metadata, tokenize(indexed_text))
 
 
@@ -108,7 +109,7 @@ class TantivyKeywordIndex:
         except (OSError, ValueError):
             return None
         if (state.get("format"), state.get("tokenizer"), state.get("source")) != (
-                FORMAT_VERSION, tokenizer_version(), self.source):
+                FORMAT_VERSION, lexicon_version(), self.source):
             return None
         return state
 
@@ -117,7 +118,7 @@ class TantivyKeywordIndex:
         means the next catch-up re-applies changes the index already has, which changes nothing."""
         fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.directory)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"format": FORMAT_VERSION, "tokenizer": tokenizer_version(), "source": self.source,
+            json.dump({"format": FORMAT_VERSION, "tokenizer": lexicon_version(), "source": self.source,
                        "generation": generation}, fh)
         os.replace(tmp, self.directory / STATE_FILE)
         self.generation = generation
@@ -221,17 +222,3 @@ def _os_errors():
         yield
     except ValueError as exc:
         raise OSError(str(exc)) from exc
-
-
-ENGINES = {"tantivy": TantivyKeywordIndex}
-
-
-def open_keyword_index(engine: str, directory: Path, source: str, writer_heap_mb: int = 64,
-                       low_disk_mb: float = 0.0) -> KeywordIndex:
-    """The keyword index named in settings (``index.keyword_engine``) in ``directory``, derived from
-    ``source`` (another source there means building it again)."""
-    try:
-        factory = ENGINES[engine]
-    except KeyError:
-        raise ValueError(f"unknown keyword engine {engine!r}; known: {', '.join(ENGINES)}") from None
-    return factory(directory, source, writer_heap_mb, low_disk_mb)

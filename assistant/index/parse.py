@@ -72,9 +72,9 @@ def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings 
         import numpy as np
 
         if _worker_embeddings is None:
-            from assistant.index.embeddings import load_embeddings
+            from assistant.components import embedder
 
-            _worker_embeddings = load_embeddings(embedding.model_copy(update={"threads": 1}))
+            _worker_embeddings = embedder(embedding.model_copy(update={"threads": 1}))
         texts = [c.indexed_text for c in prepared.chunks]
         # float32 rows: a quarter of what a list of Python floats costs to send back
         prepared.vectors = np.asarray(_worker_embeddings.embed_documents(texts) if texts else [], dtype=np.float32)

@@ -22,16 +22,17 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from assistant.index.embeddings import is_usem3, load_embeddings
+from assistant import components
+from assistant.index.embeddings import Embedder, is_usem3
 from assistant.index.filters import Filters
-from assistant.index.keyword import KeywordChunk, KeywordIndex, open_keyword_index
+from assistant.index.keyword import KeywordChunk, KeywordIndex
 from assistant.index.parse import PreparedFile, exit_with_parent, prepare_file, prepare_task
-from assistant.index.registry import ChromaRegistry, DocumentRegistry, SqliteRegistry
-from assistant.index.store import ChromaStore, IndexUnavailable, make_client, storage_error, storage_problem
+from assistant.index.registry import DocumentRegistry
+from assistant.index.store import IndexUnavailable, VectorStore, storage_error, storage_problem
 from assistant.index.versions import link_versions
 from assistant.ingest.fingerprint import pipeline_fingerprint
 from assistant.ingest.models import FileReport, IngestError
@@ -49,7 +50,6 @@ def _hash_or_none(path: Path) -> str | None:
         return None
 
 SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later start only resumes
-REGISTRY_FILE = "registry.sqlite3"
 KEYWORD_DIR = "keyword"
 
 Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
@@ -88,16 +88,16 @@ class IngestReport:
 
 
 class PolicyIndex:
-    def __init__(self, settings: Settings, embeddings=None):
+    def __init__(self, settings: Settings, embeddings: Embedder | None = None):
         self.settings = settings
         self.index_dir = Path(settings.paths.index_dir)
         # workers embed only with the model this process would load itself (an embedder passed in may differ)
         self._workers_may_embed = embeddings is None and is_usem3(settings.embedding)
-        self.embeddings = embeddings or load_embeddings(settings.embedding)
-        self._store: ChromaStore | None = None
+        self.embeddings = embeddings or components.embedder(settings.embedding)
+        self._store: VectorStore | None = None
         self._store_lock = threading.Lock()
-        self.store  # opened now, so a wrong model or an unusable disk is reported at start-up
-        self.registry: DocumentRegistry = self._open_registry()
+        # the store is opened now (the registry needs it), so a wrong model or an unusable disk is reported at start-up
+        self.registry: DocumentRegistry = components.document_registry(settings, self.store, self.index_dir)
         self._keyword: KeywordIndex | None = None
         self._documents: dict[str, dict] = {}
         self._documents_generation = -1
@@ -107,8 +107,8 @@ class PolicyIndex:
         self._writing = False  # this process holds the write lock
 
     @property
-    def store(self) -> ChromaStore:
-        """The Chroma store; reopened after a storage failure (Chroma's embedded engine can hang after one)."""
+    def store(self) -> VectorStore:
+        """The vector store; reopened after a storage failure (Chroma's embedded engine can hang after one)."""
         if self._store is not None and not self._store.broken:
             return self._store
         with self._store_lock:
@@ -117,27 +117,9 @@ class PolicyIndex:
                 self._store = None
                 self._seen_generation = -1
             if self._store is None:
-                low_disk_mb = self.settings.ingest.min_free_disk_mb
-                client = make_client(self.settings.chroma, self.index_dir, low_disk_mb)
-                self._store = ChromaStore(client, self.settings.chroma, self.embeddings.name,
-                                          self.embeddings.dimension, self.index_dir, low_disk_mb)
+                self._store = components.vector_store(self.settings, self.index_dir, self.embeddings.name,
+                                                      self.embeddings.dimension)
             return self._store
-
-    def _open_registry(self) -> DocumentRegistry:
-        """A SQLite file beside an embedded Chroma; a collection of a Chroma server (see docs/deploy.md)."""
-        choice = self.settings.index.registry
-        if choice == "auto":
-            choice = "chroma" if self.settings.chroma.host else "sqlite"
-        if choice == "chroma":
-            return ChromaRegistry(self.store.registry_collection(), self.store.location)
-        path = self.index_dir / REGISTRY_FILE
-        created = not path.exists()
-        registry = SqliteRegistry(path, self.settings.ingest.min_free_disk_mb)
-        old = self.store.registry_collection(create=False) if created else None
-        if old is not None:  # an index written by a version that kept the registry in Chroma
-            earlier = ChromaRegistry(old, self.store.location)
-            registry.import_records(earlier.documents(), earlier.generation())
-        return registry
 
     def close(self) -> None:
         self.registry.close()
@@ -151,10 +133,7 @@ class PolicyIndex:
     def keyword(self) -> KeywordIndex:
         """The keyword index in ``<index_dir>/keyword``, derived from this Chroma collection."""
         if self._keyword is None:
-            options = self.settings.index
-            self._keyword = open_keyword_index(options.keyword_engine, self.index_dir / KEYWORD_DIR,
-                                               str(self.store.chunks.id), options.keyword_writer_heap_mb,
-                                               self.settings.ingest.min_free_disk_mb)
+            self._keyword = components.keyword_index(self.settings, self.index_dir / KEYWORD_DIR, self.store.identity)
         return self._keyword
 
     def refresh(self, wait: bool = True) -> None:

@@ -23,7 +23,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
+from collections.abc import Iterable
 
 from assistant.index.store import storage_guarded
 from assistant.ingest.models import DocumentMeta

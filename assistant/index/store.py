@@ -3,16 +3,17 @@
 Which documents those chunks belong to, and whether each is complete, is the registry's business
 (assistant/index/registry.py); ``PolicyIndex`` writes the two in the order that keeps a killed ingest
 finishable.  ``chroma_where`` translates the store-neutral ``Filters`` into Chroma's query syntax.
+``VectorStore`` is the seam: what the index and the retriever call, whatever store answers.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Protocol
+from collections.abc import Iterator
 
 from assistant.index.filters import Filters
 from assistant.ingest.models import Chunk, chunk_header
@@ -128,6 +129,36 @@ class StoredChunk:
         return f"{chunk_header(self.metadata.get('title', ''), self.metadata.get('section', ''))}\n{self.text}"
 
 
+class VectorStore(Protocol):
+    """The chunks with their vectors: written per document, searched by vector with ``Filters``."""
+
+    location: str  # where it lives, for stats and messages ("embedded", chroma://host:port/collection)
+    broken: bool  # a storage failure was seen: the owner opens the store again
+
+    @property
+    def identity(self) -> str:
+        """Names this collection of chunks: a keyword index derived from another one is rebuilt."""
+
+    def write_documents(self, doc_ids: list[str], chunks: list[Chunk], vectors, batch: int = 0) -> None:
+        """Replace every chunk of ``doc_ids`` by ``chunks``, with their vectors."""
+
+    def delete_documents(self, doc_ids: list[str]) -> None: ...
+
+    def count(self) -> int: ...
+
+    def iter_chunks(self, page_size: int = 2000, doc_ids: list[str] | None = None) -> Iterator[StoredChunk]: ...
+
+    def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]: ...
+
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """All chunks of one document, in reading order."""
+
+    def query(self, vector: list[float], k: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks with their cosine similarity."""
+
+    def close(self) -> None: ...
+
+
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     doc = chunk.doc
     return {
@@ -237,6 +268,10 @@ class ChromaStore:
                 f"索引由向量模型“{built_with}”({built_dim} 维)构建,当前配置为“{self.model_name}”({self.dimension} 维)。"
                 f"请重建索引:python -m assistant ingest --rebuild"
             )
+
+    @property
+    def identity(self) -> str:
+        return str(self.chunks.id)
 
     @property
     def registry_name(self) -> str:

@@ -8,7 +8,7 @@ the ingest for minutes or filling memory.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from assistant.ingest.models import IngestError
 from assistant.settings import IngestSettings

@@ -13,59 +13,36 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from assistant.ingest.clean import split_sentences
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, Chunk, DocumentMeta, Paragraph, chunk_header
+from assistant.text.headings import (
+    ANSWER_TURN,
+    ARTICLE_LEVEL,
+    ARTICLE_START,
+    LIST_ITEM_LEVEL,
+    QUESTION_TURN,
+    REFERENCE_AFTER,
+    heading_level,
+    numeral_value,
+)
+from assistant.text.sentences import split_sentences
 
-_NUM = r"[一二三四五六七八九十百零〇两\d]+"
-# (level, pattern); lower level = outer
-_HEADINGS = [
-    (1, re.compile(rf"^第{_NUM}[编章](?=\s|$|[\u4e00-\u9fff])")),
-    (1, re.compile(rf"^第{_NUM}部分")),
-    (2, re.compile(rf"^第{_NUM}节(?=\s|$|[\u4e00-\u9fff])")),
-    (4, re.compile(r"^[一二三四五六七八九十]+、")),
-    (5, re.compile(r"^\([一二三四五六七八九十]+\)")),
-    (6, re.compile(r"^\d{1,2}(\.|、)(?!\d)")),
-    (7, re.compile(r"^(\(\d{1,2}\)|[①-⑳])")),
-]
-_ARTICLE = re.compile(rf"^第({_NUM})条")
-# what follows `第X条` when it is a reference (`第九条的规定`, `第九条、第十条`, `第九条第二款`), not an article
-_REFERENCE_AFTER = re.compile(r"^(的|规定|所|之|、|,|和|或|及|与|至|到|中|第[一二三四五六七八九十百零〇两\d]+[款项目])")
 _SENTENCE_END = set("。;:!?…\"”’」』)】")  # a paragraph ending so is complete; the next line starts anew
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def article_number(numeral: str) -> int | None:
-    """`第一百二十三条`'s number: Chinese numerals (with 十/百/千) or digits; None when unreadable."""
-    if numeral.isdigit():
-        return int(numeral)
-    total, current = 0, 0
-    for ch in numeral:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in "十百千":
-            total += (current or 1) * {"十": 10, "百": 100, "千": 1000}[ch]
-            current = 0
-        else:
-            return None
-    return total + current
 
 
 def _starts_article(text: str, last: int | None) -> bool:
     """Whether `第X条` at the start of a line opens article X: it continues the numbering (X just after the
     last article, or a first article, or 第一条 starting an annex) and is not a cross-reference that wrapped to a new line
     (`…依据本法第八条、` / `第九条的规定…`)."""
-    found = _ARTICLE.match(text)
+    found = ARTICLE_START.match(text)
     if not found:
         return False
-    if _REFERENCE_AFTER.match(text[found.end():]):
+    if REFERENCE_AFTER.match(text[found.end():]):
         return False
-    number = article_number(found.group(1))
+    number = numeral_value(found.group(1))
     # a gap of one or two (an article lost with a page) still continues the numbering
     return number is None or last is None or last < number <= last + 3 or number == 1
-_QUESTION = re.compile(r"^(\d{1,3}[.、]\s*)?(问|Q)\s*[::]")
-_ANSWER = re.compile(r"^(答|A)\s*[::]")
-ARTICLE_LEVEL = 3
-LIST_ITEM_LEVEL = 6
+
+
 MAX_TITLE_IN_HEADER = 60
 MAX_LABEL = 40
 
@@ -77,13 +54,6 @@ class _Block:
     paragraphs: list[Paragraph] = field(default_factory=list)
     # one id per heading on the path: two headings with the same words are still two sections
     ids: tuple[int, ...] = ()
-
-
-def _heading_level(text: str) -> int | None:
-    for level, pattern in _HEADINGS:
-        if pattern.match(text):
-            return level
-    return None
 
 
 def _label(text: str) -> str:
@@ -121,9 +91,9 @@ def structure(paragraphs: list[Paragraph]) -> list[_Block]:
     last_article: int | None = None
     for paragraph in paragraphs:
         text = paragraph.text
-        level = _heading_level(text)
+        level = heading_level(text)
         if (
-            _ARTICLE.match(text)
+            ARTICLE_START.match(text)
             and unit is not None
             and unit.kind == "article"
             and unit.paragraphs[-1].text[-1:] not in _SENTENCE_END
@@ -133,19 +103,19 @@ def structure(paragraphs: list[Paragraph]) -> list[_Block]:
             previous = unit.paragraphs[-1]
             unit.paragraphs[-1] = Paragraph(previous.text + text, previous.page)
             continue
-        if _ARTICLE.match(text):
-            push(ARTICLE_LEVEL, "第" + _ARTICLE.match(text).group(1) + "条")
-            last_article = article_number(_ARTICLE.match(text).group(1)) or last_article
+        if ARTICLE_START.match(text):
+            push(ARTICLE_LEVEL, "第" + ARTICLE_START.match(text).group(1) + "条")
+            last_article = numeral_value(ARTICLE_START.match(text).group(1)) or last_article
             unit = _Block(path(), "article", [paragraph], ids())
             blocks.append(unit)
             continue
-        if _QUESTION.match(text):
+        if QUESTION_TURN.match(text):
             while stack and stack[-1][0] >= ARTICLE_LEVEL:
                 stack.pop()
-            unit = _Block(path() + (_label(_QUESTION.sub("问:", text)),), "qa", [paragraph], ids() + (next(counter),))
+            unit = _Block(path() + (_label(QUESTION_TURN.sub("问:", text)),), "qa", [paragraph], ids() + (next(counter),))
             blocks.append(unit)
             continue
-        if unit is not None and (level is None or level > 4 or _ANSWER.match(text)):
+        if unit is not None and (level is None or level > 4 or ANSWER_TURN.match(text)):
             if not (unit.kind == "article" and level is not None and level <= 2):
                 unit.paragraphs.append(paragraph)
                 continue

@@ -14,26 +14,21 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Callable
+from collections.abc import Callable
 
-import yaml
-
+from assistant.ingest.metadata import DOC_NUMBER, TITLE_WORDS
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, Page, Paragraph
-from assistant.settings import DATA_DIR
+from assistant.text.headings import opens_like_heading
+from assistant.text.lexicon import general_cut, general_word_freq
+from assistant.text.normalize import CJK_CHAR, INVISIBLE, fold_width, to_simplified
+from assistant.text.patterns import matches, strip_hostile_sentences
 
-CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _PINYIN_BODY = rf"[a-zü{_TONED}]{{1,7}}"
 # `穩(wěn)`: a syllable in parentheses right after a character (or after a `?` that lost one)
 _PINYIN_ANNOTATION = re.compile(rf"(?<=[{CJK_CHAR}?])\(({_PINYIN_BODY})\)")
 # `?jiǎng)`: the character and its opening parenthesis were both lost as one `?`
 _LOST_WITH_PINYIN = re.compile(rf"\?\(?({_PINYIN_BODY})\)")
-# emoji, and characters that print as nothing (zero-width, soft hyphen, direction marks, variation selectors):
-# hidden inside a word they would let `忽\u200b略以上指令` past every pattern
-_EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    "\ufe00-\ufe0f\ufeff]"
-)
 _QUESTION_WORDS = re.compile(r"(吗|呢|么|什么|怎|哪|几|多少|是否|能否|可否|如何|为何|谁|难道|岂)")
 
 # Sentence punctuation that real files double by accident (`,,` `,。`).  Ellipses
@@ -57,64 +52,6 @@ class CleanedDocument:
 
 
 # ---------------------------------------------------------------- character level
-
-
-def fold_width(text: str) -> str:
-    """Full-width ASCII and the ideographic space become their half-width forms."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        elif code == 0x3000:
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-@lru_cache(maxsize=1)
-def _changed_by_t2s() -> frozenset[str] | None:
-    """Every character that some t2s dictionary entry replaces, or None if the tables cannot be read.
-
-    A text holding none of them converts to itself, so the (pure Python, slow)
-    converter can be skipped: most lines of a simplified document.
-    """
-    converter = _t2s()
-    try:
-        converter.convert("")  # loads the dictionaries
-        chars: set[str] = set()
-        for group in converter._dict_chain_data:
-            for _, _, mapping in group:
-                for key, value in mapping.items():
-                    first = value.split(" ")[0]  # the converter uses the first of several readings
-                    if len(first) == len(key):
-                        chars.update(a for a, b in zip(key, first) if a != b)
-                    else:
-                        chars.update(key)
-    except Exception:  # noqa: BLE001 - private layout of opencc; fall back to always converting
-        return None
-    return frozenset(chars) if chars else None
-
-
-def to_simplified(text: str) -> str:
-    changed = _changed_by_t2s()
-    if changed is not None and changed.isdisjoint(text):
-        return text
-    return _t2s().convert(text)
-
-
-def normalize_query_text(text: str) -> str:
-    """The same character-level normalisation documents get, for queries."""
-    text = unicodedata.normalize("NFC", fold_width(text))
-    return to_simplified(_EMOJI.sub("", text)).strip()
 
 
 @lru_cache(maxsize=1)
@@ -144,19 +81,10 @@ def _is_syllable(text: str, require_tone: bool) -> bool:
     return _strip_tone(text) in syllables
 
 
-@lru_cache(maxsize=1)
-def _word_freq() -> dict[str, int]:
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
-
-
 def _guess_lost_char(syllable: str, before: str, after: str) -> str:
     """The character with this reading that forms the most frequent word with its neighbours, or ''."""
     _, by_sound = _pinyin_tables()
-    freq = _word_freq()
+    freq = general_word_freq()
     best, best_score = "", 0
     for candidate in by_sound.get(syllable, []):
         simple = to_simplified(candidate)
@@ -227,11 +155,6 @@ def fix_punctuation(text: str) -> str:
 # ---------------------------------------------------------------- line level
 
 
-_HEADING_START = re.compile(
-    r"^\s*(第[一二三四五六七八九十百零〇\d]+[章节条编部分]|[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+[.、]|\(\d+\)|[①-⑳]|问[::]|答[::]|附件)"
-)
-
-
 def join_wrapped_lines(
     lines: list[Paragraph], hard_wrapped: bool, stands_alone: Callable[[str], bool] | None = None
 ) -> list[Paragraph]:
@@ -261,7 +184,7 @@ def join_wrapped_lines(
             and line.text
             and (len(last) >= 0.7 * width or display_width(last) >= 0.7 * columns)
             and last[-1] not in _TERMINAL
-            and not _HEADING_START.match(line.text)
+            and not opens_like_heading(line.text)
             and not last_alone
             and not this_alone
             and TABLE_CELL_SEPARATOR not in last
@@ -306,20 +229,17 @@ def _breaks_a_word(before: str, after: str) -> bool:
         or not _CJK_ONE.fullmatch(before[-1])
         or not _CJK_ONE.match(after[0])
         or not re.search(r"[,,;;、]", before)
-        or _HEADING_START.match(after)
+        or opens_like_heading(after)
         or TABLE_CELL_SEPARATOR in before
         or TABLE_CELL_SEPARATOR in after
     ):
         return False
-    _word_freq()  # loads the dictionary
-    import jieba
-
     head, tail = before[-6:], after[:6]
     joined = to_simplified(head + tail)
     if len(joined) != len(head + tail):
         joined = head + tail
     position = 0
-    for word in jieba.lcut(joined, HMM=False):
+    for word in general_cut(joined):
         if position < len(head) < position + len(word):
             return True  # the dictionary reads a word across the break
         position += len(word)
@@ -370,36 +290,6 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
 
 
 # ---------------------------------------------------------------- stripping
-
-
-@lru_cache(maxsize=1)
-def _patterns() -> dict[str, list[re.Pattern]]:
-    path = DATA_DIR / "strip_patterns.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {key: [re.compile(p, re.I) for p in values] for key, values in raw.items()}
-
-
-def _matches(kind: str, text: str) -> bool:
-    return any(p.search(text) for p in _patterns()[kind])
-
-
-# spacing and filler put between the characters of a phrase to slip it past a pattern (`忽 略 以 上`, `忽-略`)
-_SPREAD = re.compile(r"[\s·•*_~^`|\-]+")
-
-
-def hostile_kind(text: str) -> str | None:
-    """"solicitation" or "instruction" when the text is one (as written, or with its characters spread apart)."""
-    plain = to_simplified(_EMOJI.sub("", unicodedata.normalize("NFC", fold_width(text))))
-    compact = _SPREAD.sub("", plain)
-    for kind in ("solicitation", "instruction"):
-        if _matches(kind, plain) or _matches(kind, compact):
-            return kind
-    return None
-
-
-def strip_hostile(text: str) -> str:
-    """``text`` without its solicitation and instruction sentences, line by line (the last guard before a prompt)."""
-    return "\n".join(_strip_sentences(line, []) if line.strip() else line for line in text.split("\n"))
 
 
 # A byline key at the start of the line or after a separator, then a colon or a space.
@@ -473,30 +363,12 @@ def parse_byline(line: str) -> dict[str, str] | None:
     return found
 
 
-_SENTENCE = re.compile(r"[^。!?;!?]*[。!?;!?]+[”’\"」』)]*|[^。!?;!?]+$")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.findall(text) if s.strip()]
-
-
-def _strip_sentences(paragraph: str, removed: list[Removed]) -> str:
-    kept = []
-    for sentence in split_sentences(paragraph):
-        kind = hostile_kind(sentence)
-        if kind:
-            removed.append(Removed(kind, sentence.strip()))
-        else:
-            kept.append(sentence)
-    return "".join(kept).strip()
-
-
 # ---------------------------------------------------------------- document
 
 
 def _looks_like_advert(text: str) -> bool:
     """A line after a paywall notice that is contact bait rather than a sentence of the document."""
-    return _matches("solicitation", text) or (len(text) <= 30 and not re.search(r"[。;]", text))
+    return matches("solicitation", text) or (len(text) <= 30 and not re.search(r"[。;]", text))
 
 
 _CJK_GAP = re.compile(rf"(?<=[{CJK_CHAR}]) (?=[{CJK_CHAR}])")
@@ -517,12 +389,10 @@ def _unspace_letter_spaced(line: str) -> str:
 _EDGE_LINES = 4  # non-empty lines at a page's top and at its bottom that may be furniture
 _PLAIN_NUMBER = re.compile(r"\d{1,4}")
 _TABLE_GAPS = re.compile(r"[\s|丨]+")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(]\s*(?:19|20|21)\d{2}\s*[〕\])]\s*\d{1,5}\s*号")
-_TITLE_WORDS = re.compile(r"(关于|办法|通知|意见|规定|条例|方案|细则|讲话|致辞|问答|解读|公告|通告|决定|指南|报告)")
 
 
 def _is_page_number(line: str) -> bool:
-    return bool(line) and len(line) <= 30 and _matches("page_furniture", line)
+    return bool(line) and len(line) <= 30 and matches("page_furniture", line)
 
 
 def _repeat_key(line: str) -> str:
@@ -541,7 +411,7 @@ def _may_be_running(line: str, min_chars: int) -> bool:
         min_chars <= len(key) <= 40
         and len(re.findall(rf"[{CJK_CHAR}A-Za-z]", key)) >= 2
         and key[-1] not in "。!?;:,、…"
-        and not _HEADING_START.match(line)
+        and not opens_like_heading(line)
         and _reads_as_words(key)
     )
 
@@ -557,7 +427,7 @@ def _reads_as_words(text: str) -> bool:
         return True
     if len(hanzi) < 4 or "?" in text or len(set(hanzi)) < 3 or len(set(hanzi)) < 0.5 * len(hanzi):
         return False  # a header is a name or a title, not a question or a run of one character
-    freq = _word_freq()
+    freq = general_word_freq()
     covered: set[int] = set()
     for n in (2, 3, 4):
         for i in range(len(hanzi) - n + 1):
@@ -597,7 +467,7 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
 
 def _is_title_line(line: str) -> bool:
     """A running line worth keeping once on page 1: the document's title, or the masthead carrying its 文号."""
-    return bool(_DOC_NUMBER.search(line) or (_TITLE_WORDS.search(line) and not re.match(r"^\d{1,4}[年月]", line)))
+    return bool(DOC_NUMBER.search(line) or (TITLE_WORDS.search(line) and not re.match(r"^\d{1,4}[年月]", line)))
 
 
 def _drop_page_furniture(
@@ -652,7 +522,7 @@ def _drop_unpaged_furniture(lines: list[str], removed: list[Removed]) -> list[st
     (`申请材料及办理流程` in every section) is structure and stays.
     """
     filled = [i for i, line in enumerate(lines) if line]
-    marker = [len(lines[i]) <= 30 and _matches("page_markers", lines[i]) for i in filled]
+    marker = [len(lines[i]) <= 30 and matches("page_markers", lines[i]) for i in filled]
 
     def shows_where_it_runs(orders: list[int]) -> bool:
         by_marker = sum(1 for o in orders if (o > 0 and marker[o - 1]) or (o + 1 < len(marker) and marker[o + 1]))
@@ -692,8 +562,8 @@ def _stands_alone(line: str) -> bool:
         return False
     text = fix_punctuation(to_simplified(line))
     return (
-        _matches("truncation_markers", text)
-        or (len(text) <= 60 and _matches("web_boilerplate", text))
+        matches("truncation_markers", text)
+        or (len(text) <= 60 and matches("web_boilerplate", text))
         or parse_byline(text) is not None
     )
 
@@ -710,7 +580,7 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
     for page in pages:
         text = unicodedata.normalize("NFC", fold_width(page.text)).replace("\r\n", "\n").replace("\r", "\n")
         text = _MARKUP_COMMENT.sub("", text)  # `<!-- INFO END -->` of Markdown law files: never body text
-        text = _EMOJI.sub("", repair_characters(text, removed))
+        text = INVISIBLE.sub("", repair_characters(text, removed))
         page_lines = [re.sub(r"[ \t]+", " ", raw).strip() for raw in text.split("\n")]
         while page_lines and not page_lines[-1]:
             page_lines.pop()  # a page's trailing blank line is not a paragraph break
@@ -745,7 +615,7 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
         if not line.text:
             continue
         text = fix_punctuation(to_simplified(line.text))
-        if _matches("truncation_markers", text):
+        if matches("truncation_markers", text):
             removed.append(Removed("promotion", text))  # a paywall notice ...
             in_advert = True
             continue
@@ -760,18 +630,12 @@ def clean_pages(pages: list[Page], from_pdf: bool = False) -> CleanedDocument:
                 meta.setdefault(key, value)
             removed.append(Removed("byline", text))
             continue
-        if len(text) <= 60 and _matches("web_boilerplate", text):
+        if len(text) <= 60 and matches("web_boilerplate", text):
             removed.append(Removed("boilerplate", text))
             continue
-        text = fix_punctuation(_strip_sentences(text, removed))
+        text, dropped = strip_hostile_sentences(text)
+        removed.extend(Removed(kind, sentence) for kind, sentence in dropped)
+        text = fix_punctuation(text)
         if re.search(rf"[{CJK_CHAR}A-Za-z0-9]", text):
             paragraphs.append(Paragraph(text, line.page))
     return CleanedDocument(paragraphs=paragraphs, removed=removed, meta=meta)
-
-
-_NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def squash(text: str) -> str:
-    """Simplified text without punctuation or whitespace: how a quote is compared with its source."""
-    return _NOT_WORD.sub("", to_simplified(text))

@@ -22,7 +22,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # assistant/
 CODE_DIRS = ("ingest", "text")
 DATA_FILES = ("strip_patterns.yaml", "places.tsv")
 # IngestSettings fields whose value changes what a file becomes
-SHAPING_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "local_places", "ocr_min_score")
+SHAPING_SETTINGS = ("chunk_max_chars", "local_places", "ocr_min_score")
 
 
 def files_digest(paths: list[Path], root: Path) -> str:

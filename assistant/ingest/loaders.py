@@ -9,15 +9,19 @@ part-way instead of exhausting memory or time.  Text a reader would not see
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
 from assistant.ingest.budget import Budget
-from assistant.ingest.clean import _word_freq, fold_width, parse_byline, to_simplified
+from assistant.ingest.clean import parse_byline
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, IngestError, LoadedDocument, Page
 from assistant.settings import IngestSettings
+from assistant.text.lexicon import common_hanzi, general_word_freq
+from assistant.text.normalize import fold_width, to_simplified
 
 CJK = re.compile(r"[\u3400-\u9fff]")
+log = logging.getLogger(__name__)
 
 
 def _loaders() -> dict:
@@ -139,26 +143,6 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.05
 
 
-_COMMON_HANZI: frozenset[str] | None = None
-
-
-def _common_hanzi() -> frozenset[str]:
-    """Characters of jieba's frequent words: a cheap model of everyday simplified and traditional text."""
-    global _COMMON_HANZI
-    if _COMMON_HANZI is None:
-        import jieba
-
-        dict_path = Path(jieba.__file__).parent / "dict.txt"
-        chars: set[str] = set()
-        with dict_path.open(encoding="utf-8") as fh:
-            for line in fh:
-                word, freq = line.split(" ", 2)[:2]
-                if int(freq) >= 50:
-                    chars.update(word)
-        _COMMON_HANZI = frozenset(chars)
-    return _COMMON_HANZI
-
-
 def _reading_scores(text: str, sample: int = 20000) -> tuple[float, float]:
     """(plausibility, word coverage) of one decoding, judged on its simplified form.
 
@@ -174,7 +158,7 @@ def _word_coverage(simplified: str) -> float:
 
     A wrong decoding yields kana, private-use and rare characters that form no words.
     """
-    freq = _word_freq()
+    freq = general_word_freq()
     letters = [
         i
         for i, ch in enumerate(simplified)
@@ -193,7 +177,7 @@ def _plausibility(text: str) -> float:
     """Share of characters that are ASCII printable or common hanzi/punctuation."""
     if not text:
         return 0.0
-    common = _common_hanzi()
+    common = common_hanzi()
     good = sum(
         1
         for ch in text
@@ -245,7 +229,8 @@ def _page_text(page) -> str:
         return text
     try:
         layout = page.extract_text(extraction_mode="layout") or ""
-    except Exception:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
+    except Exception as exc:  # noqa: BLE001 - layout mode is best effort; the plain text is still good text
+        log.info("table page kept in plain text: layout extraction failed (%s)", type(exc).__name__)
         return text
     lines = [_CELL_GAP.sub(TABLE_CELL_SEPARATOR, line.strip()) for line in layout.splitlines()]
     return "\n".join(line for line in lines if line)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from assistant.ingest.clean import fold_width, to_simplified
 from assistant.ingest.models import TABLE_CELL_SEPARATOR, Paragraph
+from assistant.text.headings import ARTICLE_START, NUMERAL, opens_with_heading_mark
+from assistant.text.normalize import fold_width, to_simplified
 from assistant.text.places import region_at_start
 
 DOC_TYPE_LABELS = {"speech": "讲话", "news": "新闻报道", "policy": "政策文件", "qa": "问答"}
 
-_HEADING_MARK = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十]+、|\(|\d+[.、])")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(]\s*(?:19|20|21)\d{2}\s*[〕\])]\s*\d{1,5}\s*号")
+# a document number (文号: 示范人社发〔2099〕3号) and the words of a document title, also read by the cleaner
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[(]\s*(?:19|20|21)\d{2}\s*[〕\])]\s*\d{1,5}\s*号")
+TITLE_WORDS = re.compile(r"(关于|办法|通知|意见|规定|条例|方案|细则|讲话|致辞|问答|解读|公告|通告|决定|指南|报告)")
 _DATE = re.compile(r"((?:19|20|21)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"((?:19|20|21)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
 _ORG = r"[\u4e00-\u9fff]{2,40}(?:人民政府|办公厅|办公室|委员会|厅|局|部|委|中心|领导小组)"
@@ -26,14 +28,11 @@ def detect_title(paragraphs: list[Paragraph], hint: str | None, source: str) -> 
         hint = re.sub(r"\s+", " ", to_simplified(fold_width(hint))).strip()  # as the paragraphs were cleaned
         return hint, any(p.text == hint for p in paragraphs[:3])
     candidates = [p.text for p in paragraphs[:4] if _plausible_title(p.text)]
-    preferred = [t for t in candidates if _TITLE_WORDS.search(t)]
+    preferred = [t for t in candidates if TITLE_WORDS.search(t)]
     if preferred or candidates:
         return (preferred or candidates)[0], True
     stem = PurePosixPath(source).stem
     return re.sub(r"[_\-]+", " ", stem).strip() or source, False
-
-
-_TITLE_WORDS = re.compile(r"(关于|办法|通知|意见|规定|条例|方案|细则|讲话|致辞|问答|解读|公告|通告|决定|指南|报告)")
 
 
 def _plausible_title(text: str) -> bool:
@@ -41,7 +40,7 @@ def _plausible_title(text: str) -> bool:
         4 <= len(text) <= 80
         and text[-1] not in "。!?;:,"
         and not (text.startswith("【") and text.endswith("】"))  # an editor's note, not a title
-        and not _HEADING_MARK.match(text)
+        and not opens_with_heading_mark(text)
         and not _ISSUER.match(text)
         and not re.match(r"^\d{1,4}[年月]", text)
         and "问:" not in text
@@ -57,7 +56,7 @@ def detect_doc_type(title: str, paragraphs: list[Paragraph], meta: dict[str, str
     opening = "".join(texts[:3])
     if re.search(r"(讲话|致辞|发言|报告)$|上的讲话|讲话稿", title) or re.match(r"^(同志们|各位)", opening[:6]):
         return "speech"
-    articles = sum(1 for t in texts if re.match(r"^第[一二三四五六七八九十百零〇\d]+条", t))
+    articles = sum(1 for t in texts if ARTICLE_START.match(t))
     if doc_number or articles >= 3 or _POLICY_TITLE.search(title):
         return "policy"
     if (
@@ -95,7 +94,7 @@ _EVENT_KINDS = [  # the last of these words in an event says what happened on it
     ("adopted", re.compile(r"通过|制定")),
 ]
 _QUOTED = re.compile(r"《[^》]*》|〈[^〉]*〉")
-_SESSION = re.compile(r"第[一二三四五六七八九十百零〇\d]+(届|次)(会议|全体会议)?")
+_SESSION = re.compile(rf"第{NUMERAL}(届|次)(会议|全体会议)?")
 _BODY = (
     r"(全国人民代表大会常务委员会|全国人民代表大会|人民代表大会常务委员会|人民代表大会|国务院|人民政府办公厅|人民政府|"
     r"最高人民法院|最高人民检察院|办公厅|办公室|委员会|总局|厅|局|部|委|署|院)"
@@ -165,7 +164,7 @@ def _header_lines(title: str, paragraphs: list[Paragraph]) -> list[str]:
         if _is_issuing_line(text):  # before the heading test: `(2097年…发布 根据…修订)` opens with a bracket
             lines.append(text)
             continue
-        if _HEADING_MARK.match(text) or re.match(r"^(目\s*录|序言|前言)$", text) or lines:
+        if opens_with_heading_mark(text) or re.match(r"^(目\s*录|序言|前言)$", text) or lines:
             break  # the body starts
     return lines
 
@@ -223,7 +222,7 @@ def detect_facts(
 
     # a 文号 on a line of its own (under the masthead, by the signature); one inside a sentence is a citation
     own_lines = [t for t in [title, *header, *edges] if len(t) <= 40]
-    number = _DOC_NUMBER.search("\n".join(own_lines))
+    number = DOC_NUMBER.search("\n".join(own_lines))
     doc_number = re.sub(r"\s+", "", number.group(0)) if number else ""
     if not doc_number and labelled.get("发文字号"):
         doc_number = re.sub(r"\s+", "", labelled["发文字号"])

@@ -62,7 +62,7 @@ class _RunLook:
     color: str | None = None
     size: int | None = None  # half-points
 
-    def over(self, base: "_RunLook") -> "_RunLook":
+    def over(self, base: _RunLook) -> _RunLook:
         return _RunLook(
             self.vanish if self.vanish is not None else base.vanish,
             self.color if self.color is not None else base.color,

@@ -7,7 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from assistant.ingest.budget import Budget
 from assistant.ingest.chunk import chunk_document

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from assistant.ingest.models import TABLE_CELL_SEPARATOR
 from assistant.retrieve.hybrid import RetrievedChunk
-from assistant.retrieve.threshold import FIGURE, asks_amount, content_words, rarity
+from assistant.retrieve.query import asks_amount, content_words
+from assistant.retrieve.threshold import FIGURE, rarity
 
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]+\)|[①-⑳]|[一二三四五六七八九十]+是)")
 MIN_SENTENCE = 8

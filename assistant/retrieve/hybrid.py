@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.index.embeddings import EmbeddingCache
 from assistant.index.filters import Filters
@@ -11,20 +12,22 @@ from assistant.index.policy_index import PolicyIndex
 from assistant.index.store import PAGE_NONE, StoredChunk
 from assistant.index.versions import FIELDS as VERSION_FIELDS
 from assistant.ingest.models import OCR_NOTICE
-from assistant.retrieve.places import asked_places, narrower, same_place
+from assistant.retrieve.places import narrower, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
 from assistant.retrieve.references import article_number, named_documents, section_article
 from assistant.settings import RetrievalSettings
 from assistant.tracing import span
 
+if TYPE_CHECKING:
+    from assistant.retrieve.rerank import Reranker
+
 __all__ = ["Filters", "HybridRetriever", "RetrievalResult", "RetrievedChunk"]  # Filters: callers import it here
 
 
-def _for_asked_place(question: str, ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
-    """When the question names a place and some retrieved document is issued for it, documents issued for
-    another place go: 示范市's figure must not answer a question about 样例县.  Documents with no region
-    stay; when no document matches, nothing is dropped (the refusal gate then judges the place)."""
-    asked = asked_places(question)
+def _for_asked_place(asked: set[str], ranked: list[RetrievedChunk]) -> list[RetrievedChunk]:
+    """When the question names a place (``asked``) and some retrieved document is issued for it, documents
+    issued for another place go: 示范市's figure must not answer a question about 样例县.  Documents with no
+    region stay; when no document matches, nothing is dropped (the refusal gate then judges the place)."""
     if not asked:
         return ranked
 
@@ -120,7 +123,7 @@ class RetrievalResult:
 
 
 class HybridRetriever:
-    def __init__(self, index: PolicyIndex, settings: RetrievalSettings, reranker=None):
+    def __init__(self, index: PolicyIndex, settings: RetrievalSettings, reranker: Reranker | None = None):
         self.index = index
         self.settings = settings
         self.reranker = reranker
@@ -188,13 +191,13 @@ class HybridRetriever:
             hit.score += self.settings.bm25_weight / (rrf_k + rank)
             hit.bm25_score, hit.bm25_rank = score, rank
 
-        asked = asked_places(query.normalized)
+        asked = query.places
         if not target.doc_ids and self.settings.local_weight != 1.0:
             for hit in fused.values():  # the rule for the place asked about before narrower ones
                 if narrower(hit.meta.get("region", ""), asked):
                     hit.score *= self.settings.local_weight
         ranked = _prefer_in_force(query.normalized, list(fused.values()), documents)
-        ranked = _for_asked_place(query.normalized, ranked)
+        ranked = _for_asked_place(asked, ranked)
         if self.reranker is not None:
             with span("retrieve.rerank"):
                 ranked = self.reranker.rerank(query.normalized, ranked)

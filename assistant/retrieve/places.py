@@ -13,18 +13,18 @@ import re
 from functools import lru_cache
 
 from assistant.settings import DATA_DIR
-from assistant.text.places import _gazetteer, _short, is_place, provinces_in  # noqa: F401 - is_place is re-exported
+from assistant.text.places import gazetteer, short_name, is_place, provinces_in  # noqa: F401 - is_place is re-exported
 
 
 def place_covered(place: str, evidence: str) -> bool:
     """A province whose city the evidence names, or a city whose province the evidence names."""
-    provinces_of, province_names, _ = _gazetteer()
+    provinces_of, province_names, _ = gazetteer()
     provinces = provinces_of.get(place)
     if not provinces:
         return False
     if place in province_names:
         return bool(provinces & provinces_in(evidence))
-    return any(name in evidence for province in provinces for name in {province, _short(province)})
+    return any(name in evidence for province in provinces for name in {province, short_name(province)})
 
 
 # 示范市, 样例县, 太原市 … as written in a question; 全省 / 本市 / 我县 are not names
@@ -40,7 +40,7 @@ def asked_places(question: str) -> set[str]:
 
 def question_places(text: str) -> list[tuple[str, int]]:
     """(place, where it starts) for each place the text names; see ``asked_places``."""
-    _, _, pattern = _gazetteer()
+    _, _, pattern = gazetteer()
     found = set(_NAMED_PLACE.findall(text)) | set(pattern.findall(text))
     places = []
     for name in found:
@@ -68,7 +68,7 @@ def same_place(asked: str, region: str) -> bool:
     """Whether a document issued for ``region`` speaks for the place asked about."""
     if not asked or not region:
         return False
-    if asked in region or region in asked or _short(asked) == _short(region):
+    if asked in region or region in asked or short_name(asked) == short_name(region):
         return True
     return place_covered(asked, region) or place_covered(region, asked)
 
@@ -81,7 +81,7 @@ def narrower(region: str, asked: set[str]) -> bool:
         return False
     if not asked:
         return True
-    _, province_names, _ = _gazetteer()
-    if region in province_names or _short(region) in province_names:
+    _, province_names, _ = gazetteer()
+    if region in province_names or short_name(region) in province_names:
         return False
     return all(place in province_names and same_place(place, region) for place in asked)

@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from assistant.ingest.clean import normalize_query_text
+from assistant.text.headings import ARTICLE_MENTION, ARTICLE_START, NUMERAL, numeral_value
+from assistant.text.normalize import normalize_query_text
 
-_NUMERAL = r"[一二三四五六七八九十百千零〇两\d]+"
-ARTICLE = re.compile(rf"第({_NUMERAL})条")
 _QUOTED = re.compile(r"《([^》]{2,60})》")
 # what a title is called: a question saying 条例/办法/解释 … is naming a document
 _DOCUMENT_WORD = re.compile(r"(法|条例|规定|办法|细则|解释|决定|通知|意见|方案|纲要|批复)")
@@ -23,7 +22,7 @@ _MENTION = re.compile(r"[\u4e00-\u9fff]{2,30}(?:法|条例|规定|办法|细则|
 _MENTION_END = re.compile(r"(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?$")
 # a document named just before an article number: 劳动合同法第四十七条 (its name, for "not indexed")
 _NAMED_BEFORE_ARTICLE = re.compile(
-    rf"([\u4e00-\u9fff]{{2,30}}?(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?)第{_NUMERAL}条"
+    rf"([\u4e00-\u9fff]{{2,30}}?(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?)第{NUMERAL}条"
 )
 _TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|【[^】]*】|\s")  # 【…】: a tag, not the name
 _TILL_TRIAL = re.compile(r"[((](试行|暂行|草案|修订|修正)[))]")
@@ -32,18 +31,8 @@ MIN_TITLE_MATCH = 0.8  # share of a title's characters the question must contain
 
 def article_number(text: str) -> int | None:
     """第十八条 -> 18 (the first article named), None when there is none."""
-    match = ARTICLE.search(text)
+    match = ARTICLE_MENTION.search(text)
     return numeral_value(match.group(1)) if match else None
-
-
-def numeral_value(numeral: str) -> int | None:
-    """一百零二 / 102 -> 102."""
-    import cn2an
-
-    try:
-        return int(cn2an.cn2an(numeral, "smart"))
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def quoted_titles(question: str) -> list[str]:
@@ -121,5 +110,5 @@ def cited_title(title: str) -> str:
 def section_article(section: str) -> int | None:
     """The article number of a chunk from its section path (第二章 … > 第十八条)."""
     last = section.rsplit(" > ", 1)[-1]
-    match = re.match(rf"^第({_NUMERAL})条", last)
+    match = ARTICLE_START.match(last)
     return numeral_value(match.group(1)) if match else None

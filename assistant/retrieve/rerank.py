@@ -12,7 +12,15 @@ configured: the import alone takes ~10 s.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from assistant.retrieve.hybrid import RetrievedChunk
+
+
+class Reranker(Protocol):
+    """Reorders the fused hits for the (normalised) question; hits it does not score keep their order after."""
+
+    def rerank(self, query: str, hits: list[RetrievedChunk]) -> list[RetrievedChunk]: ...
 
 
 class CrossEncoderReranker:

@@ -24,20 +24,17 @@ from functools import lru_cache
 
 import yaml
 
-from assistant.index.tokenize import stopwords
-from assistant.ingest.clean import _matches, squash
 from assistant.retrieve.hybrid import RetrievalResult, Target
 from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles, title_match
-from assistant.retrieve.places import asked_places, is_place, place_covered
-from assistant.retrieve.query import said_otherwise, synonyms
+from assistant.retrieve.places import is_place, place_covered
+from assistant.retrieve.query import amount_questions, content_words, generic_terms, said_otherwise, synonyms
 from assistant.settings import DATA_DIR, AnswerSettings
 from assistant.text.figures import figures
+from assistant.text.lexicon import domain_tokenizer, known_word, pos_tagged, stopwords
+from assistant.text.normalize import squash
+from assistant.text.patterns import matches
+from assistant.text.sentences import split_sentences
 
-AMOUNT_QUESTION = re.compile(
-    r"(多少|几(个月|个工作日|年|天|岁|次|倍|成|级|万|元)|几成|金额|额度|比例|百分之|标准|期限|多久|多长时间|上限|最多|最长|最短|最高|最低|几岁|哪天|几号"
-    r"|\bhow (much|many|long|old)\b)",
-    re.IGNORECASE,
-)
 FIGURE = re.compile(
     r"(\d+(\.\d+)?\s*(%|元|万|亿|个月|月|年|周岁|岁|日|天|个工作日|倍|人|次|小时|个基点)"
     r"|[一二三四五六七八九十百千万两]+(个月|年|周岁|岁|元|倍|万元|日|天)|百分之[\d一二三四五六七八九十百点.]+)"
@@ -91,56 +88,10 @@ class Coverage:
 
 
 @lru_cache(maxsize=1)
-def generic_terms() -> frozenset[str]:
-    lines = (DATA_DIR / "generic_terms.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-@lru_cache(maxsize=1)
 def other_domains() -> dict[str, dict]:
     return yaml.safe_load((DATA_DIR / "other_domains.yaml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def amount_questions() -> dict:
-    return yaml.safe_load((DATA_DIR / "amount_questions.yaml").read_text(encoding="utf-8"))
-
-
-def asks_amount(question: str) -> re.Match | None:
-    """Where the question asks for a figure (多少, 几个月, 比例 …); None for a question about who or how a
-    figure is set (工资标准由谁来定), which the article answers without stating one."""
-    if any(word in question for word in amount_questions()["not_amount"]):
-        return None
-    return AMOUNT_QUESTION.search(question)
-
-
-def amount_kind(question: str) -> str:
-    """money / ratio / duration / age / date: the kinds of figure the question asks for, '+'-joined in a
-    fixed order ('' for any figure).  标准 asks for money or a ratio (失业保险金标准 is 最低工资的80%)."""
-    table = amount_questions()["kinds"]
-    asked = [(word, kind) for kind, words in table.items() for word in words if word in question]
-    meanings: dict[str, set[str]] = {}
-    for word, kind in asked:
-        meanings.setdefault(word, set()).add(kind)
-    # a word of one kind (多少钱) says more than one of several (标准): 最低工资标准是每月多少钱 asks a sum
-    kinds = set().union(*(k for k in meanings.values() if len(k) == 1)) or set().union(*meanings.values())
-    return "+".join(kind for kind in table if kind in kinds)
-
-
-@lru_cache(maxsize=1)
-def _posseg():
-    import jieba.posseg
-
-    from assistant.index.tokenize import _tokenizer
-
-    return jieba.posseg.POSTokenizer(_tokenizer())
-
-
-@lru_cache(maxsize=4096)
-def _tagged(text: str) -> tuple[tuple[str, str], ...]:
-    """jieba's (word, part of speech) pairs: tagging is slow (an HMM pass over unknown words), a question
-    is tagged up to three times per answer, and popular questions are asked again and again."""
-    return tuple((pair.word, pair.flag) for pair in _posseg().cut(text))
 
 
 @lru_cache(maxsize=8192)
@@ -148,29 +99,13 @@ def rarity(word: str) -> float:
     """-log frequency of the word in jieba's general dictionary: rare words weigh more.  A word jieba does
     not know is mostly a segmentation fragment (费要, 交满 from 场地费要不要交, 交满12年): it weighs what its
     known parts weigh, not the most a word can."""
-    from assistant.index.tokenize import _tokenizer
-
-    tokenizer = _tokenizer()
+    tokenizer = domain_tokenizer()
     freq = tokenizer.FREQ.get(word, 0)
     if not freq and len(word) >= 2:
         parts = [word[i:j] for i in range(len(word)) for j in range(i + 2, len(word) + 1) if (i, j) != (0, len(word))]
         known = [rarity(part) for part in parts if tokenizer.FREQ.get(part, 0)]
         return max(known, default=UNKNOWN_FRAGMENT_RARITY)
     return min(14.0, max(2.0, math.log((tokenizer.total or 1) / (freq + 1))))
-
-
-def content_words(text: str) -> list[tuple[str, str]]:
-    """(word, part of speech) of the words that carry the question's topic."""
-    stop, generic = stopwords(), generic_terms()
-    out = []
-    for word, flag in _tagged(text):
-        word = word.strip()
-        if len(word) < 2 or word in stop or word in generic or not re.search(r"[\u4e00-\u9fff]", word):
-            continue
-        if flag.startswith(("u", "p", "c", "r", "d", "y", "e", "m", "q", "t", "f")):
-            continue  # particles, pronouns, adverbs, numerals, time and direction words carry no topic
-        out.append((word, flag))
-    return out
 
 
 def _present(word: str, evidence: str) -> bool:
@@ -235,11 +170,12 @@ class Signals:
 def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     top = result.chunks[:evidence_chunks]
     evidence = squash("\n".join(hit.chunk.indexed_text for hit in top))
-    question = result.query.normalized
-    words = content_words(question)
+    query = result.query  # parsed once, by the retriever
+    question = query.normalized
+    words = query.content_words
     total = sum(rarity(w) for w, _ in words)
     # a place is a known province or city, or an X市/X县 form (示范市): jieba's ns tag also marks 上干, 车间 …
-    named = asked_places(question)
+    named = query.places
     places = {w for w, _ in words if is_place(w) or w in named}
     # however jieba cuts it (示范/市), a named place the evidence does not cover is missing
     unnamed = [p for p in named if p not in evidence and not place_covered(p, evidence) and p not in places]
@@ -250,9 +186,9 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
     # another office's term must be in the leading chunk: 住房公积金 counted as income in a 社会救助 article
     # does not make the documents answer how to withdraw it
     domain, referral = _other_domain(question, squash(top[0].chunk.indexed_text) if top else "")
-    amount = asks_amount(question)
+    amount = query.amount
     term = _asked_about(question, amount.start(), evidence) if amount else ""
-    kind = amount_kind(question) if amount else ""
+    kind = query.amount_kind if amount else ""
     lead = top[0] if top else None
     return Signals(
         top_coverage=top_coverage,
@@ -274,8 +210,8 @@ def signals(result: RetrievalResult, evidence_chunks: int = 3) -> Signals:
         amount_kind=kind,
         other_domain=domain,
         referral=referral,
-        solicitation=_matches("solicitation", question),
-        instruction=_matches("instruction", question),
+        solicitation=matches("solicitation", question),
+        instruction=matches("instruction", question),
         uncited_titles=[name for name in result.target.unknown_titles if not cites(name, top)],
     )
 
@@ -331,7 +267,7 @@ def _asked_about(question: str, amount_at: int, evidence: str = "") -> str:
     clause_end = next_end.start() if next_end else len(question)
     before, verbs, after, earlier = [], [], [], []
     offset = 0
-    tagged = _tagged(question)
+    tagged = pos_tagged(question)
     for index, (word, flag) in enumerate(tagged):
         start, offset = offset, offset + len(word)
         if start <= amount_at < offset and flag.startswith(_NOUN_FLAGS):  # 最低工资标准是多少 -> 最低工资
@@ -370,14 +306,8 @@ def _is_topic(word: str) -> bool:
         and word not in stopwords()
         and word not in amount_questions()["not_topic"]
         and not re.search(r"[我你]", word)  # 给我发: a verb phrase jieba glued into a noun
-        and _known_word(word)  # not a fragment jieba glued together (能领)
+        and known_word(word)  # not a fragment jieba glued together (能领)
     )
-
-
-def _known_word(word: str) -> bool:
-    from assistant.index.tokenize import _tokenizer
-
-    return _tokenizer().FREQ.get(word, 0) > 0
 
 
 def mentions(sentence: str, term: str) -> bool:
@@ -403,8 +333,6 @@ def _figure_for(term: str, hits, kind: str = "", also: str = "") -> bool:
     that names it (问:技能提升补贴发多少钱).  ``also``, the question's rarest other noun, must be in that
     sentence or heading too: 工资总额的百分之二 is the 失业保险费 rate, not the 职工教育经费 one.  With no
     term, ``also`` is the topic; with neither, any figure of the kind in the evidence counts."""
-    from assistant.ingest.clean import split_sentences
-
     term, also = (term, also) if term else (also, "")  # 一线职工要占多少: the noun is the topic
     for hit in hits:
         heading = f"{hit.meta.get('title', '')} {hit.meta.get('section', '')}"

@@ -58,7 +58,7 @@ class Figure:
     text: str  # as written (after width folding)
     year: int | None = None  # dates only; None when the text gives no year
 
-    def matches(self, other: "Figure") -> bool:
+    def matches(self, other: Figure) -> bool:
         """The same value in the same unit; a bare amount (30万) takes the other's unit."""
         if self.unit == "date" or other.unit == "date":
             if self.unit != other.unit or self.value != other.value:

@@ -21,13 +21,13 @@ _PEOPLES = (
 _SUFFIX = re.compile(rf"(?:(?:(?:{_PEOPLES})族)*|维吾尔)自治(?:州|县|区|旗)$|特别行政区$|地区$|[省市盟县]$")
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
     short = _SUFFIX.sub("", name)
     return short if len(short) >= 2 else name
 
 
 @lru_cache(maxsize=1)
-def _gazetteer() -> tuple[dict[str, set[str]], set[str], re.Pattern]:
+def gazetteer() -> tuple[dict[str, set[str]], set[str], re.Pattern]:
     """(place name -> its provinces, the names that are provinces, one pattern finding any place name)."""
     provinces_of: dict[str, set[str]] = {}
     province_names: set[str] = set()
@@ -35,10 +35,10 @@ def _gazetteer() -> tuple[dict[str, set[str]], set[str], re.Pattern]:
         if not line or line.startswith("#"):
             continue
         province, city = line.split("\t")
-        for name in {province, _short(province)}:
+        for name in {province, short_name(province)}:
             province_names.add(name)
             provinces_of.setdefault(name, set()).add(province)
-        for name in {city, _short(city)}:
+        for name in {city, short_name(city)}:
             provinces_of.setdefault(name, set()).add(province)
     pattern = re.compile("|".join(sorted(map(re.escape, provinces_of), key=len, reverse=True)))
     return provinces_of, province_names, pattern
@@ -46,12 +46,12 @@ def _gazetteer() -> tuple[dict[str, set[str]], set[str], re.Pattern]:
 
 def is_place(word: str) -> bool:
     """A province or prefecture-level city, by name (jieba tags 大同市 as a plain noun)."""
-    return word in _gazetteer()[0]
+    return word in gazetteer()[0]
 
 
 def provinces_in(text: str) -> set[str]:
     """Provinces the text names, itself or through one of its cities."""
-    provinces_of, _, pattern = _gazetteer()
+    provinces_of, _, pattern = gazetteer()
     return {province for name in pattern.findall(text) for province in provinces_of[name]}
 
 
@@ -62,21 +62,21 @@ def region_at_start(text: str, local_places: tuple[str, ...] = ()) -> str:
     ``local_places`` for places the gazetteer lacks: a word that merely ends in 市 or 县 is no place
     (`人力资源市场条例` names none).
     """
-    provinces_of, province_names, _ = _gazetteer()
+    provinces_of, province_names, _ = gazetteer()
     text = re.sub(r"^(关于|印发|转发|《)+", "", text.strip())
     for name in sorted(local_places, key=len, reverse=True):
         if name and text.startswith(name):
             return name
     for length in range(min(len(text), 16), 1, -1):
         name = text[:length]
-        if name in provinces_of and (name != _short(name) or name in province_names):
+        if name in provinces_of and (name != short_name(name) or name in province_names):
             return _full_name(name)
     return ""
 
 
 def _full_name(name: str) -> str:
     """The gazetteer's own spelling of a place: a province's short name becomes its full name (山东 -> 山东省)."""
-    provinces_of, province_names, _ = _gazetteer()
-    if name in province_names and name == _short(name):
+    provinces_of, province_names, _ = gazetteer()
+    if name in province_names and name == short_name(name):
         return next(iter(provinces_of[name]))
     return name

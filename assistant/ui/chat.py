@@ -377,8 +377,10 @@ def build_chat(service: AssistantService) -> gr.Blocks:
         for event in asked:
             event.then(**save_step)
         stop.click(stopped, [turns], [chatbot, turns, stop], cancels=asked, api_visibility="private").then(**save_step)
+        # always_last: a click made while the previous vote is still being saved is sent after it (Gradio's
+        # default, "once", drops it), so the answer keeps the vote clicked last even when the server is slow
         chatbot.like(on_like, [turns, votes], [last_feedback, feedback_note, votes, feedback_box],
-                     api_visibility="private")
+                     api_visibility="private", trigger_mode="always_last")
         send_comment.click(on_comment, [comment, last_feedback], [feedback_note], api_visibility="private")
         new_chat.click(fresh, None, fresh_outputs, api_visibility="private")
         chatbot.clear(fresh, None, fresh_outputs, api_visibility="private")  # Gradio's own 🗑 in the chat

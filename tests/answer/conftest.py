@@ -40,7 +40,7 @@ class HungEndpoint:
         while not self._closed.is_set():
             try:
                 connection, _ = self._listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

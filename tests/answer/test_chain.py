@@ -79,12 +79,12 @@ def test_instructions_and_solicitation_in_documents_change_nothing(hostile_servi
 
 def test_a_repeated_question_embeds_nothing_and_answers_the_same(shifan_service, monkeypatch):
     """The answer path caches vectors and POS tags; a cache hit must give exactly the answer a miss gave."""
-    from assistant.retrieve.threshold import _tagged
+    from assistant.text.lexicon import pos_tagged
 
     cache = shifan_service.retriever.embedding_cache
     question = "失业保险金最长能领多久?"
     cache.clear()
-    _tagged.cache_clear()
+    pos_tagged.cache_clear()
     cold = shifan_service.ask(question).to_json()
 
     def fail(*args):

@@ -118,7 +118,7 @@ INJECTED = [
 def test_an_injected_instruction_never_reaches_the_model(llama_server, retriever_over, embeddings):
     """A fictional notice with four injected instructions (plain, zero-width, full-width English,
     traditional); the prompt the real server receives holds the notice's rules and none of them."""
-    from assistant.answer.backends import make_chat_model
+    from assistant import components
     from assistant.answer.chain import AnswerChain
     from assistant.answer.prompts import Prompts
     from assistant.settings import REPO_ROOT, AnswerSettings
@@ -136,13 +136,15 @@ def test_an_injected_instruction_never_reaches_the_model(llama_server, retriever
     try:
         settings = AnswerSettings(backend="openai", openai_base_url=proxy.api, openai_model="smollm2",
                                   max_tokens=16, max_context_chunks=2, temperature=0.0, llm_deadline_s=120)
-        chain = AnswerChain(retriever, settings, Prompts.load(REPO_ROOT / "prompts"), make_chat_model(settings))
+        prompts = Prompts.load(REPO_ROOT / "prompts")
+        chain = AnswerChain(retriever, settings, prompts,
+                            components.answer_backend(settings, prompts, lambda: retriever.embedding_cache))
         # the chunk as indexed, and the same text with the injections put back (an index built before a
         # pattern existed): the last guard must keep both out of the prompt
         answer = chain.invoke("样例县求职补贴标准是多少?")
         hits = retriever.retrieve("样例县求职补贴标准是多少?").chunks
         stale = [RetrievedChunk(replace(h.chunk, text=notice), h.score, rank=h.rank) for h in hits[:1]]
-        list(chain._llm_tokens(chain._generate, {"context": chain._context(stale), "question": "求职补贴标准是多少?"}))
+        list(chain.backend.answer("求职补贴标准是多少?", stale, None))
     finally:
         proxy.close()
     prompt = proxy.user_messages()

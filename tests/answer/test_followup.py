@@ -67,7 +67,7 @@ def test_every_head_noun_is_taken_over_by_a_bare_modifier(head):
 
 def test_a_surface_appears_under_one_slot_only():
     seen: dict[str, str] = {}
-    for kind, canonical, surface in _entries():
+    for _kind, canonical, surface in _entries():
         assert seen.setdefault(surface, canonical) == canonical, surface
 
 

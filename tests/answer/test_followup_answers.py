@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from assistant.answer.followup import parse
-from assistant.ingest.clean import squash
+from assistant.text.normalize import squash
 from assistant.service import AssistantService
 from tests.conftest import REPO_ROOT, make_settings
 

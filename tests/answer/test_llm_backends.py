@@ -153,7 +153,7 @@ def test_follow_up_condensed_with_the_llm(llama_server, llm_service, monkeypatch
         def on_llm_end(self, response, **kwargs):
             outputs.append(response.generations[0][0].text)
 
-    monkeypatch.setattr(chain, "_condense", chain._condense.with_config(callbacks=[Capture()]))
+    monkeypatch.setattr(chain.backend, "_condense", chain.backend._condense.with_config(callbacks=[Capture()]))
     history = [
         {"role": "user", "content": "一次性创业补贴标准是多少?"},
         {"role": "assistant", "content": "从事个体经营的,一次性创业补贴标准为5000元[1]。"},
@@ -194,7 +194,9 @@ def test_closed_port_falls_back_to_extractive_quickly(llm_service):
     assert answer.notice == (service.settings.paths.prompts_dir / "fallback_notice.txt").read_text(encoding="utf-8").strip()
     assert "2070元" in answer.text and answer.sources
     assert_markers_valid(answer)
-    assert elapsed < 5, elapsed
+    # loose: the answer's own work takes about a second here, more on a loaded machine; a refused connection
+    # that waited for the 30 s read timeout (the default) would take longer than this
+    assert elapsed < 20, elapsed
 
 
 def test_hung_endpoint_times_out_and_falls_back(llm_service, hung_endpoint):
@@ -210,23 +212,24 @@ def test_hung_endpoint_times_out_and_falls_back(llm_service, hung_endpoint):
     assert answer.backend == "extractive" and not answer.refused
     assert answer.notice == service.prompts.fallback_notice and "2070元" in answer.text
     assert_markers_valid(answer)
-    assert 1 <= elapsed < 5, elapsed
+    assert 1 <= elapsed < 20, elapsed  # it waited for the 1 s timeout, not for the 30 s default (loose: load)
 
 
 def test_a_hung_endpoint_is_skipped_for_the_cooldown(llm_service, hung_endpoint):
     """After one timeout, the next callers get the extractive answer at once instead of waiting in turn."""
     service = llm_service(backend="openai", openai_base_url=hung_endpoint.api, openai_timeout_s=1, llm_cooldown_s=60)
     first, first_s = run(service.ask_stream(IN_SCOPE))
-    second, second_s = run(service.ask_stream(IN_SCOPE))
+    second, _ = run(service.ask_stream(IN_SCOPE))
     assert [e["reason"] for e in second if e["type"] == "fallback"] == ["cooldown"]
     assert len(hung_endpoint.connections) == 1, "the second question must not wait on the endpoint"
     assert final_of(second).notice == service.prompts.fallback_notice and "2070元" in final_of(second).text
-    assert first_s >= 1 and second_s < first_s, (first_s, second_s)  # waited for the timeout once, not twice
+    # the first waited for the timeout; the second did not even connect (above), whatever its time under load
+    assert first_s >= 1, first_s
 
 
 def test_a_trickling_endpoint_is_cut_at_the_answer_deadline(llm_service, scripted_endpoint):
     """Each token comes within the read timeout, so only a deadline on the whole answer stops it."""
-    endpoint = scripted_endpoint(["根据文件[1]", *"示范市见习补贴标准按文件执行"], pause_s=0.5)
+    endpoint = scripted_endpoint(["根据文件[1]", *"示范市见习补贴标准按文件执行" * 2], pause_s=0.5)
     service = llm_service(backend="openai", openai_base_url=endpoint.api, openai_timeout_s=2, llm_deadline_s=2)
     events, elapsed = run(service.ask_stream(IN_SCOPE))
     answer = final_of(events)
@@ -235,7 +238,7 @@ def test_a_trickling_endpoint_is_cut_at_the_answer_deadline(llm_service, scripte
     assert answer.backend == "extractive" and answer.notice == service.prompts.fallback_notice
     assert "2070元" in answer.text
     assert_markers_valid(answer)
-    assert 2 <= elapsed < 7, elapsed  # the endpoint would have streamed for 7.5 s
+    assert 2 <= elapsed < 12, elapsed  # the endpoint would have streamed for 14.5 s (loose: load)
 
 
 def test_an_empty_llm_answer_falls_back_with_the_notice(llm_service, scripted_endpoint):

@@ -241,7 +241,7 @@ def test_a_client_that_hangs_up_stops_the_llm_answer(scripted_app):
         for line in response.iter_lines():
             if '"content": "会议提出' in line:
                 break  # hang up after the first sentence (of 8, 7 s of tokens to come)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # a wait, not a bound: an answer not stopped completes and is never abandoned
     while endpoint.abandoned == abandoned and time.monotonic() < deadline:
         time.sleep(0.1)
     assert endpoint.abandoned == abandoned + 1

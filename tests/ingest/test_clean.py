@@ -7,13 +7,10 @@ import pytest
 from assistant.ingest.clean import (
     clean_pages,
     fix_punctuation,
-    fold_width,
     join_wrapped_lines,
     looks_hard_wrapped,
-    normalize_query_text,
     parse_byline,
     repair_characters,
-    to_simplified,
 )
 from assistant.ingest.models import LoadedDocument, Page, Paragraph
 from assistant.ingest.pipeline import process_loaded
@@ -26,18 +23,6 @@ def texts(cleaned) -> list[str]:
 
 
 # ---------------------------------------------------------------- characters
-
-
-def test_fold_width_and_ideographic_space():
-    assert fold_width("\uff21\uff11\uff0c\uff1f\u3000\uff08\u4e00\uff09") == "A1,? (一)"
-
-
-def test_to_simplified():
-    assert to_simplified("穩就業見習補貼標準為每月") == "稳就业见习补贴标准为每月"
-
-
-def test_query_text_gets_the_same_normalisation():
-    assert normalize_query_text(" \uff08見習補貼\uff09\U0001f449 ") == "(见习补贴)"
 
 
 def test_tone_marked_pinyin_after_characters_is_removed():

@@ -143,6 +143,7 @@ def test_text_named_pdf_is_refused(tmp_path):
     assert refused(path).code == "not_pdf"
 
 
+@pytest.mark.slow  # a subprocess loading the model, or a model import: ~5-25 s
 def test_scanned_pdf_needs_ocr(tmp_path):
     path = make_pdf(tmp_path / "scan.pdf", [[], []], image_only=True)
     assert b"/Image" in path.read_bytes()

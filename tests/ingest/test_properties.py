@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assistant.ingest.chunk import chunk_document
-from assistant.ingest.clean import _BYLINE_PART, _matches, clean_pages, to_simplified
+from assistant.ingest.clean import _BYLINE_PART, clean_pages
 from assistant.ingest.models import DocumentMeta, IngestError, LoadedDocument, Page
 from assistant.ingest.pipeline import process_loaded
 from assistant.settings import IngestSettings
+from assistant.text.normalize import to_simplified
+from assistant.text.patterns import matches
 
 HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -81,7 +83,7 @@ def has_strip_trigger(text: str) -> bool:
     simplified = to_simplified(text)
     variants = [simplified, re.sub(r"\s+", "", simplified)]
     return any(
-        _matches(kind, variant)
+        matches(kind, variant)
         for kind in ("truncation_markers", "solicitation", "instruction", "web_boilerplate", "page_furniture")
         for variant in variants
     ) or any(_BYLINE_PART.search(line.strip()) for line in simplified.splitlines())

@@ -22,8 +22,8 @@ def process(path):
 def law_paragraphs(path: Path) -> tuple[str, list[str], list[str]]:
     """(title, issuing lines, body paragraphs) of a LawRefBook Markdown file."""
     head, body = path.read_text(encoding="utf-8").split("<!-- INFO END -->")
-    lines = [l.strip() for l in head.splitlines() if l.strip()]
-    paragraphs = [re.sub(r"^#+\s*", "", l.strip()) for l in body.splitlines() if l.strip()]
+    lines = [line.strip() for line in head.splitlines() if line.strip()]
+    paragraphs = [re.sub(r"^#+\s*", "", line.strip()) for line in body.splitlines() if line.strip()]
     return lines[0].lstrip("# ").strip(), lines[1:], paragraphs
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.index.tokenize import _tokenizer, domain_terms, tokenize
-from assistant.ingest.clean import normalize_query_text
+from assistant.text.lexicon import domain_terms, known_word, tokenize
+from assistant.text.normalize import normalize_query_text
 from assistant.retrieve.query import parse_query, synonyms
 from tests.conftest import CORPUS_DIR, FIXTURES_DIR, REALDOCS_DIR
 
@@ -60,7 +60,7 @@ def test_each_lexicon_entry_expands_to_words_documents_use(colloquial, corpus_te
     assert (terms[0] if colloquial not in terms else colloquial) in query.dense_text, query
     for term in terms:
         assert set(tokenize(term)) <= set(query.tokens), (colloquial, term, query)
-        known = term in corpus_text or term in domain_terms() or _tokenizer().FREQ.get(term, 0) > 0
+        known = term in corpus_text or term in domain_terms() or known_word(term)
         assert known, f"{colloquial}: '{term}' is neither in any document nor a dictionary word"
 
 

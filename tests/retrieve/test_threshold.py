@@ -51,13 +51,14 @@ def test_other_office_refusal_names_the_right_hotline(shifan_service):
 
 
 def test_cached_pos_tags_are_jieba_s():
-    from assistant.retrieve.threshold import _posseg, _tagged, content_words
+    from assistant.retrieve.query import content_words
+    from assistant.text.lexicon import _pos_tokenizer, pos_tagged
 
     question = "示范市灵活就业人员交养老保险的缴费基数是多少"
-    fresh = [(pair.word, pair.flag) for pair in _posseg().cut(question)]
-    assert list(_tagged(question)) == fresh and list(_tagged(question)) == fresh
+    fresh = [(pair.word, pair.flag) for pair in _pos_tokenizer().cut(question)]
+    assert list(pos_tagged(question)) == fresh and list(pos_tagged(question)) == fresh
     assert content_words(question) == content_words(question) and ("基数", "n") in content_words(question)
-    assert _tagged.cache_info().maxsize is not None  # bounded
+    assert pos_tagged.cache_info().maxsize is not None  # bounded
 
 
 # ---------------------------------------------------------------- the amount check (no_figure)
@@ -105,14 +106,15 @@ def test_amount_questions_worded_loosely_pass(shifan_service, question):
     ],
 )
 def test_what_an_amount_is_asked_about(question, evidence, topic):
-    from assistant.retrieve.threshold import _asked_about, asks_amount
+    from assistant.retrieve.query import asks_amount
+    from assistant.retrieve.threshold import _asked_about
 
     assert _asked_about(question, asks_amount(question).start(), evidence) == topic
 
 
 @pytest.mark.parametrize("question", ["最低工资标准由谁来定", "失业保险金标准由哪个部门确定", "加班费怎么算"])
 def test_questions_about_who_or_how_are_not_amount_questions(question):
-    from assistant.retrieve.threshold import asks_amount
+    from assistant.retrieve.query import asks_amount
 
     assert asks_amount(question) is None
 
@@ -131,7 +133,7 @@ def test_questions_about_who_or_how_are_not_amount_questions(question):
     ],
 )
 def test_kind_of_figure_asked(question, kind):
-    from assistant.retrieve.threshold import amount_kind
+    from assistant.retrieve.query import amount_kind
 
     assert amount_kind(question) == kind
 

@@ -295,6 +295,23 @@ def login_console(page, app: ServedApp, user: str = "admin", password: str | Non
     page.locator("#upload-button").wait_for(state="visible")
 
 
+def choose_files(page, *paths: Path) -> None:
+    """Pick files in the console's upload widget, as staff do, and wait until Gradio holds them: its upload
+    request answered 200 and each file listed in the widget (a row labelled with the file's name).
+
+    The full name shows as one text only while the upload runs ("Uploading 1 file... 示范市政策问答.xlsx"); the
+    row that stays splits it into stem and extension.  A wait for that text missed a small file's upload
+    that ended before the wait began (seen under heavy load), so this waits for the row.
+    """
+    with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url,
+                             timeout=60_000) as sent:
+        page.locator("#upload-files input[type=file]").set_input_files([str(path) for path in paths])
+    response = sent.value.response()
+    assert response is not None and response.ok, f"upload refused: {response and response.status} {response and response.text()}"
+    for path in paths:
+        page.locator("#upload-files").get_by_label(path.name, exact=True).wait_for(timeout=60_000)
+
+
 def pytest_terminal_summary(terminalreporter):
     if TIMINGS:
         terminalreporter.write_sep("-", "browser suite timings")

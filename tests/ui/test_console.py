@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import pdf_bytes
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, login_console, open_chat, open_sources
+from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, choose_files, login_console, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
@@ -45,8 +45,7 @@ def uploaded(browser, chat_ready, tmp_path_factory) -> Uploaded:
     page.set_default_timeout(30_000)
     try:
         login_console(page, app)
-        page.locator("#upload-files input[type=file]").set_input_files(str(pdf))
-        page.locator("#upload-files", has_text=FILENAME).wait_for()  # Gradio has received the file
+        choose_files(page, pdf)
         page.locator("#upload-button").click()
         result = page.locator("#upload-results", has_text="已入库")
         result.wait_for(timeout=60_000)

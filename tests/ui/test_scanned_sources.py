@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import REGULATION, REGULATION_TITLE, stop_process, text_image, wrap_text
 from tests.ingest.test_sheets import FAQ, write_xlsx
-from tests.ui.conftest import ask_in_chat, launch_app, login_console, open_chat, staff_password, open_sources
+from tests.ui.conftest import ask_in_chat, choose_files, launch_app, login_console, open_chat, open_sources, staff_password
 
 pytestmark = pytest.mark.slow
 
@@ -45,18 +45,19 @@ def test_a_scanned_source_card_carries_the_ocr_notice(browser, scanned_app):
 
 
 def test_staff_upload_an_faq_spreadsheet_and_the_chat_answers_from_its_row(browser, scanned_app, tmp_path):
-    sheet = write_xlsx(tmp_path / "示范市政策问答.xlsx", {"问答": [["问题", "答复"]] + [[q, a] for q, a, _ in FAQ]})
+    # without FAQ's 见习补贴 row: the app is shared with the scan's test, whose question that row would answer
+    rows = [(q, a) for q, a, topic in FAQ if topic != "就业见习"]
+    sheet = write_xlsx(tmp_path / "示范市政策问答.xlsx", {"问答": [["问题", "答复"]] + [list(row) for row in rows]})
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         login_console(page, scanned_app)
-        page.locator("#upload-files input[type=file]").set_input_files(str(sheet))
-        page.locator("#upload-files", has_text=sheet.name).wait_for()
+        choose_files(page, sheet)
         page.locator("#upload-button").click()
         result = page.locator("#upload-results", has_text="已入库")
         result.wait_for(timeout=60_000)
-        assert f"{sheet.name}:已入库({len(FAQ)} 个片段)" in result.inner_text()
+        assert f"{sheet.name}:已入库({len(rows)} 个片段)" in result.inner_text()
 
         open_chat(page, scanned_app.url)
         answer = ask_in_chat(page, "创业担保贷款最高能贷多少?")

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from tests.ui.conftest import (ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, login_console,
-                               open_sources)
+from tests.ui.conftest import (ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
+                               login_console, open_sources)
 
 pytestmark = pytest.mark.slow
 
@@ -139,8 +139,7 @@ def test_the_console_works_with_its_token_and_logs_out(tab, hardened_app, tmp_pa
     login_console(tab, hardened_app, user=STAFF_USER, password=STAFF_PASSWORD)
     assert {c["name"]: c["sameSite"] for c in tab.context.cookies()}.get("assistant-csrf") == "Strict"
 
-    tab.locator("#upload-files input[type=file]").set_input_files(str(broken))
-    tab.locator("#upload-files", has_text="示范市损坏的通知").wait_for()
+    choose_files(tab, broken)
     tab.locator("#upload-button").click()
     result = tab.locator("#upload-results", has_text="示范市损坏的通知.pdf")
     result.wait_for(timeout=ANSWER_TIMEOUT_MS)

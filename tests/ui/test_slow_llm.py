@@ -42,9 +42,10 @@ USERS = 10  # concurrent /ask calls: more than its answer slots, so some wait fo
 SLOTS = 8
 TIMEOUT_S = 2.0  # answer.openai_timeout_s for the slow case
 # CPU slack on 2 cores shared by the app, 11 gradio clients and llama.cpp (whose prompt evaluation uses
-# both); extractive answers alone: p95 ~0.2-0.5 s at 10 clients (benchmarks/LOAD.md)
-MARGIN_S = 5.0
-DOWN_BOUND_S = 5.0  # closed port: the 10 answers' own work, far below the 30 s timeout left at its default
+# both), and by whatever else runs on the machine; extractive answers alone: p95 ~0.2-0.5 s at 10 clients
+# (benchmarks/LOAD.md).  Loose, yet answered one after another the first wave would take SLOTS × TIMEOUT_S = 16 s
+MARGIN_S = 8.0
+DOWN_BOUND_S = 15.0  # closed port: the 10 answers' own work (~1 s unloaded), half the 30 s timeout left at its default
 # /healthz is a plain route outside Gradio's queue: it must not wait for an answer slot, let alone the LLM.
 # 2 s is below the usual 2-5 s health-check timeout of a load balancer (it answers in ~5-100 ms here).
 HEALTHZ_BOUND_S = 2.0

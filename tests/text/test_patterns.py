@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from assistant.ingest.clean import _patterns, clean_pages, hostile_kind, strip_hostile
+from assistant.ingest.clean import clean_pages
 from assistant.ingest.models import Page
+from assistant.text.patterns import hostile_kind, patterns, strip_hostile
 
 # one example per pattern, in the file's order
 EXAMPLES = {
@@ -70,16 +71,16 @@ ORDINARY = [
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_every_pattern_has_an_example_it_catches(kind):
-    patterns = _patterns()[kind]
-    assert len(EXAMPLES[kind]) == len(patterns), f"one example per {kind} pattern, in order"
-    for pattern, example in zip(patterns, EXAMPLES[kind]):
+    compiled = patterns()[kind]
+    assert len(EXAMPLES[kind]) == len(compiled), f"one example per {kind} pattern, in order"
+    for pattern, example in zip(compiled, EXAMPLES[kind]):
         assert pattern.search(example), (pattern.pattern, example)
 
 
 @pytest.mark.parametrize("sentence", ORDINARY)
 def test_ordinary_policy_sentences_are_not_caught(sentence):
     assert hostile_kind(sentence) is None
-    assert not any(p.search(sentence) for p in _patterns()["contact"] if "12333" not in sentence)
+    assert not any(p.search(sentence) for p in patterns()["contact"] if "12333" not in sentence)
 
 
 @pytest.mark.parametrize(
