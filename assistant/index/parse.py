@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from assistant.index.keyword import KeywordChunk
 from assistant.index.store import chunk_metadata
