@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
+from assistant import viewer
 from assistant.answer.chain import Answer, AnswerChain
 from assistant.answer.events import StreamEvent
 from assistant.answer.prompts import Prompts
@@ -126,6 +127,45 @@ class AssistantService:
             return None
         path = (corpus / meta["source"]).resolve()
         return path if path.is_relative_to(corpus) and path.is_file() else None
+
+    def document(self, doc_id: str) -> dict | None:
+        """An indexed document's entry in ``stats()["documents"]`` (None when it is not indexed)."""
+        return next((d for d in self.stats()["documents"] if d["doc_id"] == doc_id), None)
+
+    def document_chunks(self, doc_id: str) -> list[dict] | None:
+        """An indexed document's chunks as indexed, in reading order (``viewer.chunk_json``); None when the
+        document is not (completely) indexed."""
+        if doc_id not in self.index.complete_documents():
+            return None
+        return [viewer.chunk_json(c) for c in self.index.store.document_chunks(doc_id)]
+
+    def passage(self, doc_id: str, chunk_id: str, around: int = 2) -> dict | None:
+        """A chunk of an indexed document with ``around`` chunks either side and the document's entry, for the
+        viewer; ``pages`` is the page count of a PDF (0 otherwise).  None for an unknown document or chunk."""
+        chunks = self.document_chunks(doc_id)
+        found = viewer.passage_in(chunks or [], chunk_id, around)
+        if found is None:
+            return None
+        path = self.document_path(doc_id)
+        pages = viewer.page_count(path) if path is not None and path.suffix.lower() == ".pdf" else 0
+        return {**found, "document": self.document(doc_id), "pages": pages}
+
+    def page_image(self, doc_id: str, page: int, chunk_id: str = "") -> tuple[bytes, bool] | None:
+        """Page ``page`` of an indexed PDF as PNG with the text of chunk ``chunk_id`` marked, and whether any
+        was; None when the document is not an indexed PDF, has no such page or no such chunk."""
+        path = self.document_path(doc_id)
+        if path is None or path.suffix.lower() != ".pdf":
+            return None
+        passage = ""
+        if chunk_id:
+            chunk = next((c for c in self.document_chunks(doc_id) or [] if c["chunk_id"] == chunk_id), None)
+            if chunk is None:
+                return None
+            passage = chunk["text"]
+        try:
+            return viewer.page_png(path, page, passage)
+        except IndexError:
+            return None
 
     def ensure_index(self, background: bool = False, done: Callable[[IngestReport], None] | None = None
                      ) -> IngestReport | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.index.keyword import KeywordChunk
@@ -30,11 +31,13 @@ class PreparedFile:
     vectors: object = field(default=None)  # float32 rows, one per chunk, when a worker embedded them
 
 
-def prepare_file(source_file: SourceFile, caps: IngestSettings, content_hash: str) -> PreparedFile | FileReport:
-    """The file ready to embed and write, or the report of why it cannot be indexed."""
+def prepare_file(source_file: SourceFile, caps: IngestSettings, content_hash: str,
+                 on_progress: Callable[[str, float | None], None] | None = None) -> PreparedFile | FileReport:
+    """The file ready to embed and write, or the report of why it cannot be indexed (``on_progress`` hears the
+    steps inside it: pages read)."""
     source = source_file.source
     try:
-        processed = process_file(source_file, caps, content_hash)
+        processed = process_file(source_file, caps, content_hash, on_progress)
     except IngestError as exc:
         status = "skipped" if exc.code == "unsupported_type" else "failed"
         return FileReport(source, status, code=exc.code, reason_zh=exc.message_zh, reason_en=exc.message_en)

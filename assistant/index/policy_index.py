@@ -53,6 +53,9 @@ SYNCED_MARKER = ".synced"  # in the index dir once a sync has finished: a later 
 KEYWORD_DIR = "keyword"
 
 Progress = Callable[[str, int, int, int], None]  # (source, files done, files total, chunks so far)
+# a Progress may also have ``step(source, text, fraction)``: steps inside a file parsed in this process (pages
+# read, chunks embedded), for a progress bar that moves during one long file
+EMBED_STEP = 32  # chunks embedded between two steps reported
 
 
 @dataclass
@@ -486,7 +489,13 @@ class PolicyIndex:
         writing: Future | None = None
         batch: list[PreparedFile] = []
         try:
-            prepared = pool.map(prepare_task, tasks) if pool else (prepare_file(*task) for task in tasks)
+            step = getattr(progress, "step", None)
+
+            def steps_of(source: str):
+                return (lambda text, fraction: step(source, text, (fraction or 0.0) * 0.5)) if step else None
+
+            prepared = pool.map(prepare_task, tasks) if pool else (
+                prepare_file(*task, on_progress=steps_of(task[0].source)) for task in tasks)
 
             def flush() -> None:
                 nonlocal writing, batch
@@ -494,7 +503,15 @@ class PolicyIndex:
                     if all(f.vectors is not None for f in batch):  # embedded by the workers
                         vectors = np.concatenate([f.vectors.reshape(-1, self.embeddings.dimension) for f in batch])
                     else:
-                        vectors = self.embeddings.embed_documents([c.indexed_text for f in batch for c in f.chunks])
+                        texts = [c.indexed_text for f in batch for c in f.chunks]
+                        if step is None:
+                            vectors = self.embeddings.embed_documents(texts)
+                        else:  # in slices, so the progress of a long file moves while it is embedded
+                            vectors = []
+                            for start in range(0, len(texts), EMBED_STEP):
+                                vectors += self.embeddings.embed_documents(texts[start:start + EMBED_STEP])
+                                step(batch[-1].source, f"生成向量 {len(vectors)}/{len(texts)} 个片段",
+                                     0.5 + 0.5 * len(vectors) / len(texts))
                 if writing is not None:
                     for file_report in writing.result():
                         finished(file_report)

@@ -15,17 +15,18 @@ from assistant.settings import IngestSettings
 
 
 class Budget:
-    def __init__(self, caps: IngestSettings, on_progress: Callable[[str], None] | None = None):
+    def __init__(self, caps: IngestSettings, on_progress: Callable[[str, float], None] | None = None):
         self.max_chars = caps.max_chars_per_file
         self.max_seconds = caps.max_seconds_per_file
         self.started = time.monotonic()
         self.chars = 0
         self._on_progress = on_progress
 
-    def progress(self, step: str) -> None:
-        """Report a step inside the file (an OCR page) to whoever follows the ingest."""
+    def progress(self, step: str, fraction: float | None = None) -> None:
+        """Report a step inside the file (a page read or recognised) and how much of the file is done, to
+        whoever follows the ingest."""
         if self._on_progress is not None:
-            self._on_progress(step)
+            self._on_progress(step, fraction)
 
     def add(self, text: str) -> str:
         """Count extracted text against the character cap (and check the clock); returns the text."""

@@ -336,6 +336,7 @@ def _load_pdf(data: bytes, source: str, caps: IngestSettings, budget: Budget) ->
         for number, page in enumerate(reader.pages, start=1):
             hidden += _drop_unseen_text(page, reader)
             text = budget.add(_page_text(page))
+            budget.progress(f"读取第 {number}/{n_pages} 页", number / n_pages)
             if not _has_words(text) and _has_image(page):
                 scanned.append(number)
             pages.append(Page(text, page=number))

@@ -127,7 +127,7 @@ def load_image(data: bytes, source: str, caps: IngestSettings, budget: Budget) -
         except (OSError, ValueError) as exc:
             raise IngestError("damaged", "图片文件已损坏,无法识别", f"damaged image: {exc}") from exc
         budget.add(text)
-        budget.progress(f"文字识别 第 {frame + 1}/{frames} 页")
+        budget.progress(f"文字识别 第 {frame + 1}/{frames} 页", (frame + 1) / frames)
         pages.append(Page(text, page=frame + 1 if frames > 1 else None, ocr=True))
     if not any(p.text.strip() for p in pages):
         raise IngestError("no_text", "图片中没有识别出文字", "no text recognised in the image")
@@ -155,7 +155,7 @@ def ocr_pdf_pages(data: bytes, numbers: list[int], caps: IngestSettings, budget:
             finally:
                 page.close()
             texts[number] = budget.add(recognise(image, caps.ocr_min_score))
-            budget.progress(f"文字识别 第 {done}/{len(numbers)} 页")
+            budget.progress(f"文字识别 第 {done}/{len(numbers)} 页", done / len(numbers))
             log.info("OCR %s page %d (%d/%d)", "pdf", number, done, len(numbers))
     finally:
         document.close()

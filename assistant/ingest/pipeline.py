@@ -99,7 +99,7 @@ def check_inside_root(source_file: SourceFile) -> None:
 
 def process_file(
     source_file: SourceFile, caps: IngestSettings, content_hash: str | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, float | None], None] | None = None,
 ) -> ProcessedFile:
     """Load, clean and chunk one file within its budget. Raises IngestError with a reason on bad input."""
     check_inside_root(source_file)

@@ -475,6 +475,21 @@ class ConsoleGuard:
         await response(scope, receive, send)
 
 
+def locale_script(locale: str = "zh-CN") -> str:
+    """Before Gradio reads the browser's language: report ``locale``, so Gradio's own strings (buttons, the login
+    form, upload and error messages) come from its Chinese translation whatever the browser is set to."""
+    return f"""<script>
+(() => {{
+  const languages = ["{locale}", "zh"];
+  try {{
+    Object.defineProperty(Navigator.prototype, "language", {{ get: () => languages[0], configurable: true }});
+    Object.defineProperty(Navigator.prototype, "languages", {{ get: () => languages, configurable: true }});
+  }} catch (e) {{}}
+  document.documentElement.setAttribute("lang", languages[0]);
+}})();
+</script>"""
+
+
 def console_script(prefix: str) -> str:
     """The console page's script: send the CSRF cookie's value with every state-changing same-origin request
     (Gradio's fetch and XHR calls), and log out by POST from the 退出登录 button."""

@@ -13,7 +13,7 @@ import logging
 
 import gradio as gr
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
@@ -33,9 +33,11 @@ from assistant.ui.security import (
     OriginCheck,
     SecurityHeaders,
     console_script,
+    locale_script,
     scope_client,
     trusted_proxies,
 )
+from assistant.ui.viewer_page import NOT_FOUND, viewer_html
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,27 @@ def create_app(service: AssistantService, accounts: StaffAccounts | None = None)
         if path is None:
             raise HTTPException(status_code=404, detail="文件不存在或已删除")
         return FileResponse(path, filename=path.name)  # an attachment: an uploaded HTML file is never rendered
+
+    @app.get("/documents/{doc_id}/view")
+    def document_view(doc_id: str, chunk: str = "", page: int | None = None):
+        """A passage in its document (the first when no chunk is named): escaped HTML, no script."""
+        if not chunk:
+            first = (service.document_chunks(doc_id) or [None])[0]
+            chunk = first["chunk_id"] if first else ""
+        found = service.passage(doc_id, chunk) if chunk else None
+        if found is None:
+            return HTMLResponse(NOT_FOUND, status_code=404)
+        return HTMLResponse(viewer_html(found, page), headers={"cache-control": "no-store"})
+
+    @app.get("/documents/{doc_id}/pages/{page}")
+    def document_page(doc_id: str, page: int, chunk: str = ""):
+        """Page ``page`` of an indexed PDF as PNG, the text of ``chunk`` marked on it."""
+        drawn = service.page_image(doc_id, page, chunk)
+        if drawn is None:
+            raise HTTPException(status_code=404, detail="页面不存在")
+        image, marked = drawn
+        return Response(image, media_type="image/png",
+                        headers={"cache-control": "private, max-age=300", "x-passage-marked": "1" if marked else "0"})
 
     app.include_router(build_api_router(service))  # /v1 (OpenAI-compatible) and /api/v1, before Gradio's catch-all
     gradio_apps: dict[str, tuple[gr.Blocks, bool]] = {}
@@ -156,7 +179,11 @@ def _secure(app: FastAPI, service: AssistantService, gradio_apps: dict, sessions
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type"], allow_credentials=False)
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    head = {CONSOLE_PATH: console_script(CONSOLE_PATH)} if sessions is not None else {}
+    # Gradio's own strings (buttons, login) in Chinese whatever the browser's language: on Gradio's pages only
+    # (the chat at "/", the console under /admin), not on pages with a policy of their own (the API docs)
+    head = {"/": locale_script()}
+    if sessions is not None:
+        head[CONSOLE_PATH] = locale_script() + console_script(CONSOLE_PATH)
     app.add_middleware(SecurityHeaders, allowed_origins=origins, head_html=head)
 
 

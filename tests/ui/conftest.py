@@ -267,12 +267,23 @@ def ask_in_chat(page, question: str, *, timing_key: str | None = None) -> str:
     last = bot_messages(page).nth(before)
     last.filter(has_text=re.compile(ANSWER_DONE)).wait_for(timeout=ANSWER_TIMEOUT_MS)
     text = last.inner_text()
-    # the sources panel comes with the final bubble: cards for a cited answer, a note for a refusal
+    # a cited answer carries its own sources, collapsed under it; a refusal or a greeting has none
     if "共引用" in text:
-        page.locator("#sources .src-card").first.wait_for()
+        last.locator(".src-card").first.wait_for(state="attached")
     else:
-        page.locator("#sources .src-empty", has_text="没有引用任何文件").wait_for()
+        assert last.locator(".src-card").count() == 0, text
     return text
+
+
+def open_sources(page, nth: int = -1):
+    """Unfold the sources under an answer (the last by default); return its source cards."""
+    bubble = bot_messages(page).nth(nth) if nth >= 0 else bot_messages(page).last
+    details = bubble.locator("details.src-details")
+    if not details.evaluate("d => d.open"):
+        details.locator("summary").click()
+    cards = bubble.locator(".src-card")
+    cards.first.wait_for()
+    return cards
 
 
 def login_console(page, app: ServedApp, user: str = "admin", password: str | None = None) -> None:
@@ -306,3 +317,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "browser suite timings")
         for key, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{key}: {seconds:.2f}")
+
+
+@pytest.fixture(scope="session")
+def regulation_app(tmp_path_factory) -> tuple[ServedApp, dict]:
+    """The served app over the fictional 示范市就业见习管理办法 set as a wrapped PDF of several pages, and what
+    each article should be (section path, first page, text: ``make_regulation_pdf``)."""
+    from tests.conftest import make_regulation_pdf
+
+    root = tmp_path_factory.mktemp("regulation")
+    expected = make_regulation_pdf(root / "corpus" / "shifan_jianxi.pdf", lines_per_page=6)
+    app = launch_app(root, staff_password())
+    try:
+        yield app, expected
+    finally:
+        stop_process(app.process, timeout=15)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import pdf_bytes
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, choose_files, login_console, open_chat
+from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, choose_files, login_console, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
@@ -76,10 +76,10 @@ def test_uploaded_pdf_is_cited_in_chat(page, served_app, uploaded):
 
     assert FIGURE in answer, answer
     assert re.search(r"\[\d\]", answer)
-    card = page.locator("#sources .src-card", has_text=TITLE).first
+    card = open_sources(page).filter(has_text=TITLE).first
     assert card.locator(".src-cited").count() == 1
     assert FIGURE in card.locator(".src-text").inner_text()
-    href = card.get_by_role("link", name="打开/下载原文").evaluate("a => a.href")
+    href = card.get_by_role("link", name="下载原文").evaluate("a => a.href")
     assert href == f"{served_app.url}/documents/{uploaded.doc_id}"
     response = page.request.get(href)
     assert response.status == 200 and response.body().startswith(b"%PDF")
@@ -106,5 +106,5 @@ def test_deleted_document_is_no_longer_cited(page, served_app, uploaded):
     open_chat(page, served_app.url)
     answer = ask_in_chat(page, QUESTION)
     assert FIGURE not in answer, answer
-    assert page.locator("#sources .src-card", has_text=TITLE).count() == 0
-    assert FIGURE not in page.locator("#sources").inner_text()
+    assert bot_messages(page).last.locator(".src-card", has_text=TITLE).count() == 0
+    assert FIGURE not in bot_messages(page).last.text_content()

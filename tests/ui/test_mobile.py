@@ -1,4 +1,5 @@
-"""The chat at phone width (375 x 740): usable with a thumb, no sideways scrolling."""
+"""The chat at phone width (390 x 844): usable with a thumb, no sideways scrolling; an answer's sources right
+under it (above the examples), and the document viewer readable at that width too."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import re
 
 import pytest
 
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, open_chat
+from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
-WIDTH, HEIGHT = 375, 740
+WIDTH, HEIGHT = 390, 844
 SLACK_PX = 2
 
 
@@ -45,11 +46,22 @@ def test_phone_width_chat_is_usable_without_horizontal_scroll(browser, chat_read
         assert re.search(r"\[\d\]", answer) and "见习" in answer
         bubble = bot_messages(page).last
         assert bubble.is_visible() and _inside_viewport(bubble.bounding_box()), bubble.bounding_box()
-        assert page.locator("#sources .src-card").count() >= 1
+        cards = open_sources(page)  # right under the answer, not below the examples
+        assert cards.count() >= 1 and _inside_viewport(cards.first.bounding_box())
+        assert cards.first.bounding_box()["y"] < page.locator("#examples").bounding_box()["y"]
         # long passages and file names in the sources must wrap, not widen the page
         assert _scroll_width(page) <= WIDTH + SLACK_PX, _scroll_width(page)
 
+        page.wait_for_timeout(500)  # for the screenshot: after the chat has scrolled itself to the end
+        bot_messages(page).last.evaluate("b => b.scrollIntoView({block: 'start'})")  # the answer, then its sources
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "chat-mobile.png"), full_page=True)
+
+        with page.context.expect_page() as opened:
+            cards.first.get_by_role("link", name="查看原文位置").tap()
+        viewer = opened.value
+        viewer.locator("#passage").wait_for()
+        assert _scroll_width(viewer) <= WIDTH + SLACK_PX, _scroll_width(viewer)
+        assert _inside_viewport(viewer.locator("#passage").bounding_box())
     finally:
         context.close()

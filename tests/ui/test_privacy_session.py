@@ -31,7 +31,6 @@ def test_typed_personal_numbers_never_reach_disk(tmp_path, browser):
         open_chat(page, app.url)
         ask_in_chat(page, TYPED)
         page.locator("#chatbot").get_by_role("button", name=re.compile(r"^(踩|Dislike)$")).last.click()
-        page.get_by_text("对回答有意见?").click()
         page.locator("#feedback-comment textarea").fill(f"我的银行卡是{BANK},请回电{PHONE}")
         page.locator("#feedback-send").click()
         page.locator("#feedback-note", has_text="已收到您的意见").wait_for()

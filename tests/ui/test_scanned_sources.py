@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import REGULATION, REGULATION_TITLE, stop_process, text_image, wrap_text
 from tests.ingest.test_sheets import FAQ, write_xlsx
-from tests.ui.conftest import ask_in_chat, choose_files, launch_app, login_console, open_chat, staff_password
+from tests.ui.conftest import ask_in_chat, choose_files, launch_app, login_console, open_chat, open_sources, staff_password
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def test_a_scanned_source_card_carries_the_ocr_notice(browser, scanned_app):
         open_chat(page, scanned_app.url)
         answer = ask_in_chat(page, "示范市见习补贴每月多少钱?")
         assert "一千八百元" in answer and "没有找到依据" not in answer
-        card = page.locator("#sources .src-card").first
+        card = open_sources(page).first
         assert "扫描件识别文字,请以原件为准" in card.locator(".src-ocr").inner_text()
         facts = card.locator(".src-facts").inner_text()
         assert "示范市人力资源和社会保障局" in facts and "2098-12-01" in facts
@@ -62,7 +62,7 @@ def test_staff_upload_an_faq_spreadsheet_and_the_chat_answers_from_its_row(brows
         open_chat(page, scanned_app.url)
         answer = ask_in_chat(page, "创业担保贷款最高能贷多少?")
         assert "30万元" in answer and "没有找到依据" not in answer
-        card = page.locator("#sources .src-card").first
+        card = open_sources(page).first
         assert "创业担保贷款最高能贷多少" in card.inner_text()
     finally:
         context.close()

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.ui.conftest import (ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
-                               login_console)
+                               login_console, open_sources)
 
 pytestmark = pytest.mark.slow
 
@@ -57,9 +57,15 @@ def open_hardened_chat(page, app) -> None:
     page.locator("#question textarea").wait_for(state="visible")
 
 
+# the only live markup in a bubble: the app's own links to a cited passage or its file (render.answer_bubble)
+OWN_LINK = r"^/documents/[0-9a-f]{16}(/view(\?chunk=[0-9a-f]+)?#passage)?$"
+
+
 def _live_in_bubbles(page) -> list[str]:
     return page.locator('#chatbot [data-testid="bot"]').evaluate_all(
-        f"bots => bots.flatMap(b => [...b.querySelectorAll('{LIVE_ELEMENTS}')]).map(e => e.outerHTML.slice(0, 120))")
+        f"(bots, own) => bots.flatMap(b => [...b.querySelectorAll('{LIVE_ELEMENTS}')])"
+        ".filter(e => !(e.tagName === 'A' && new RegExp(own).test(e.getAttribute('href'))))"
+        ".map(e => e.outerHTML.slice(0, 120))", OWN_LINK)
 
 
 def test_markup_from_a_document_is_text_in_the_answer_and_nothing_leaves_the_machine(tab, hardened_app):
@@ -70,11 +76,10 @@ def test_markup_from_a_document_is_text_in_the_answer_and_nothing_leaves_the_mac
     tracking = ask_in_chat(tab, "示范市见习补贴发放进度在哪里查看?")
     assert '<img src="//tracker.example/pixel.gif' in tracking and "//phish.example/claim" in tracking, tracking
     assert "https://" not in form + tracking  # sentences holding a full URL never reach an answer at all
+    open_sources(tab)  # the source cards under the answer: their passages are text too
     assert _live_in_bubbles(tab) == [], _live_in_bubbles(tab)
-    sources = tab.locator("#sources").evaluate(f"s => [...s.querySelectorAll('{LIVE_ELEMENTS}')]"
-                                               ".filter(e => !(e.tagName === 'A' && e.getAttribute('href').startsWith('/documents/')))"
-                                               ".map(e => e.outerHTML.slice(0, 120))")
-    assert sources == [], sources  # the source cards keep only their own links to /documents/
+    own = tab.locator('#chatbot [data-testid="bot"] a').evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any("/view?chunk=" in href for href in own), own  # [n] and 查看原文位置 lead to the viewer
     time.sleep(1)  # an image or prefetch would have fired by now
     assert tab.left == [], tab.left
     assert tab.violations == [], tab.violations
@@ -111,7 +116,6 @@ def test_one_vote_per_answer_however_often_it_is_clicked(tab, hardened_app):
     ask_in_chat(tab, question)
     database = hardened_app.index_dir / "feedback.sqlite3"
     chatbot = tab.locator("#chatbot")
-    tab.get_by_text("对回答有意见?").click()  # where the thanks for a vote appear
     chatbot.get_by_role("button", name=re.compile(r"^(赞|Like)$")).last.click()
     tab.locator("#feedback-note", has_text="感谢反馈").wait_for()
     for _ in range(6):  # un-vote, vote, … (the button reads "Liked" once pressed): every click reaches the server
