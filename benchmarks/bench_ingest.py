@@ -30,7 +30,7 @@ for p in (str(HERE), str(REPO)):
         sys.path.insert(0, p)
 
 import synthcorpus  # noqa: E402
-from benchcommon import SEED, noise_probe  # noqa: E402
+from benchcommon import SEED, emit, noise_probe  # noqa: E402
 
 UPLOAD = ("示范市海鸥计划实施细则(基准测试上传)", "【虚构测试材料】\n示范市海鸥计划实施细则\n" + "\n".join(
     f"第{k}条 参加示范市海鸥计划第{k}批的青年,每人每月可领取海鸥补贴{3500 + k}元,由{k}号窗口受理。" for k in range(1, 41)))
@@ -158,11 +158,7 @@ def main(argv=None) -> int:
         result = measure(args.chunks, args.baseline_ref, args.rounds, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.json_out:
-        Path(args.json_out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return emit(result, args.json_out)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ for p in (str(HERE), str(REPO)):
         sys.path.insert(0, p)
 
 import kwcorpus  # noqa: E402
-from benchcommon import dir_mb, peak_rss_mb, proc_status_mb, questions, spread, summary  # noqa: E402
+from benchcommon import dir_mb, emit, peak_rss_mb, proc_status_mb, questions, spread, summary  # noqa: E402
 
 K = 30  # retrieval.candidate_k: what the retriever asks the keyword side for
 
@@ -200,11 +200,7 @@ def main(argv=None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-keyword-"))
     workdir.mkdir(parents=True, exist_ok=True)
     result = compare([int(x) for x in args.levels.split(",")], args.engines.split(","), workdir, args.questions)
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.json_out:
-        Path(args.json_out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return emit(result, args.json_out)
 
 
 if __name__ == "__main__":

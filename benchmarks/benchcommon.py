@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -95,3 +96,10 @@ def spread(items: list, n: int) -> list:
     return [items[(i * len(items)) // n] for i in range(n)]
 
 
+def emit(result: dict, json_out: str | None) -> int:
+    """Print a measuring script's result as JSON (the reporting scripts read it), and save it when asked."""
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if json_out:
+        Path(json_out).write_text(text, encoding="utf-8")
+    print(text)
+    return 0
