@@ -27,7 +27,7 @@ from assistant.settings import AnswerSettings
 
 log = logging.getLogger(__name__)
 
-EMPTY_QUESTION = "请输入您要咨询的问题(文字),例如“失业保险金能领多久?”。"
+EMPTY_QUESTION = "请输入您要咨询的问题(文字),说清您的身份(如高校毕业生、退役军人)和想了解的事项。"
 NO_CITATION_NOTICE = "(提示:模型的回答缺少可核对的出处,以下改为文件原文摘录。)"
 
 

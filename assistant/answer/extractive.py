@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from assistant.answer.articles import compose_articles, pick_articles, quote
 from assistant.answer.citations import cite
+from assistant.answer.followup import parse
 from assistant.answer.prompts import Prompts
 from assistant.retrieve.evidence import Candidate, score_candidates
 from assistant.retrieve.hybrid import RetrievedChunk
@@ -25,6 +26,29 @@ UNSURE_SCORE = 0.45
 # what a hedge says the documents do not state, by the kind of figure asked
 _WHAT_IS_MISSING = {"money": "具体的金额", "ratio": "具体的比例", "duration": "具体的期限", "age": "具体的年龄条件",
                     "date": "具体的日期"}
+# a group every sentence about workers may name (劳动者, 职工): it never sets a sentence apart
+_ANY_WORKER = "职工"
+
+
+def _groups(text: str) -> set[str]:
+    return set(parse(text).all_values("group")) - {_ANY_WORKER}
+
+
+def _related(group: str, asked: set[str]) -> bool:
+    return any(group in other or other in group for other in asked)  # 农民工 ~ 返乡创业农民工
+
+
+def of_the_asked_group(question: str, candidates: list[Candidate]) -> list[Candidate]:
+    """A question about one group of people (那退役军人呢?) is answered with what the sources say of that
+    group, not with the neighbouring sentences about other groups (高校毕业生, 农民工), whenever some
+    candidate speaks of the group asked; sentences naming no group stay."""
+    asked = _groups(question)
+    if not asked:
+        return candidates
+    named = [(c, _groups(c.text)) for c in candidates]
+    if not any(_related(g, asked) for _, groups in named for g in groups):
+        return candidates
+    return [c for c, groups in named if not groups or any(_related(g, asked) for g in groups)]
 
 
 def select_sentences(
@@ -35,7 +59,7 @@ def select_sentences(
     whole_limit: int = 260,
     max_chars: int = 700,
 ) -> list[Candidate]:
-    chosen = score_candidates(question, hits, embeddings, whole_limit)
+    chosen = of_the_asked_group(question, score_candidates(question, hits, embeddings, whole_limit))
     if not chosen:
         return []
     best = chosen[0].score
