@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.ui.ratelimit import RATE_LIMITED
 from tests.conftest import CORPUS_DIR, FIXTURES_DIR, PYTHON, REPO_ROOT, free_port, stop_process
 
 STARTUP_TIMEOUT_S = 90
@@ -37,6 +38,7 @@ TIMINGS: dict[str, float] = {}
 
 # The last bot bubble is final when it shows one of these (render.answer_markdown and chat.respond's errors).
 ANSWER_DONE = r"共引用 \d+ 处文件原文|已收录的文件中没有找到依据|服务暂时|检索服务暂时"
+SUITE_RATE_LIMIT = 10_000  # questions a minute for the session's served app
 
 
 @dataclass
@@ -142,7 +144,9 @@ def wait_for_indexing(app: ServedApp, timeout_s: float = 180) -> dict:
 def served_app(tmp_path_factory) -> ServedApp:
     root = tmp_path_factory.mktemp("served")
     copy_demo_corpus(root)
-    app = launch_app(root, staff_password())
+    # the whole suite is one client address asking hundreds of questions: the public limit (20 a minute) would
+    # refuse the later tests' questions; the limit itself is tested on the hardened app
+    app = launch_app(root, staff_password(), {"ASSISTANT_UI__RATE_LIMIT_PER_MINUTE": str(SUITE_RATE_LIMIT)})
     TIMINGS["launch → /healthz, no index (s)"] = time.perf_counter() - app.launched_at
     try:
         yield app
@@ -265,8 +269,9 @@ def ask_in_chat(page, question: str, *, timing_key: str | None = None) -> str:
     if timing_key:
         TIMINGS[timing_key] = time.perf_counter() - started
     last = bot_messages(page).nth(before)
-    last.filter(has_text=re.compile(ANSWER_DONE)).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    last.filter(has_text=re.compile(f"{ANSWER_DONE}|{re.escape(RATE_LIMITED)}")).wait_for(timeout=ANSWER_TIMEOUT_MS)
     text = last.inner_text()
+    assert RATE_LIMITED not in text, "the app's rate limit refused the test's question"
     # a cited answer carries its own sources, collapsed under it; a refusal or a greeting has none
     if "共引用" in text:
         last.locator(".src-card").first.wait_for(state="attached")
