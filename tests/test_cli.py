@@ -11,7 +11,8 @@ from tests.conftest import PYTHON, REPO_ROOT, SHIFAN_DIR
 
 # fields are only ever added: the first eight as they always were, then those added since
 SOURCE_KEYS = ["rank", "doc_id", "title", "source", "page", "section", "text", "score",
-               "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date"]
+               "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date",
+               "chunk_id"]
 
 
 def run(*args: str, stdin: str | None = None, index_dir) -> subprocess.CompletedProcess:

@@ -114,6 +114,7 @@ class Source(BaseModel):
     section: str = Field(description="章节/条款,如“第二章 > 第四条”")
     text: str = Field(description="引用的原文片段")
     score: float
+    chunk_id: str = Field(description="片段编号;在浏览器中打开 /documents/{doc_id}/view?chunk={chunk_id} 可查看它在原文中的位置")
 
 
 class AskResponse(BaseModel):

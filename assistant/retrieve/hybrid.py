@@ -100,6 +100,8 @@ class RetrievedChunk:
             "validity": self.meta.get("validity", ""),
             "superseded_by_title": self.meta.get("superseded_by_title", ""),
             "superseded_by_date": self.meta.get("superseded_by_date", ""),
+            # the passage itself: the served app shows it at /documents/{doc_id}/view?chunk={chunk_id}
+            "chunk_id": self.chunk.chunk_id,
         }
 
 

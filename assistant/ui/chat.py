@@ -267,8 +267,6 @@ def build_chat(service: AssistantService) -> gr.Blocks:
                         yield messages, gr.update(), pending, gr.update()
                     elif event["type"] == "final":
                         answer = event["answer"].to_json()
-                        for source, hit in zip(answer["sources"], event["answer"].sources):
-                            source["chunk_id"] = hit.chunk.chunk_id  # for the viewer's link
                         turn.update(answer=stored_answer(answer), note="")
                         yield messages_of(pending, service), gr.update(), pending, hide_stop
                         return

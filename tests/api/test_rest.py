@@ -63,6 +63,17 @@ def test_ask_and_retrieve_answer_exactly_the_cli_json(keyed_app, demo_service):
         assert len(served["sources"]) == 3
 
 
+def test_a_sources_chunk_id_opens_its_passage_in_the_viewer(keyed_app):
+    """An integrating system can link a cited source to the served app's viewer (``chunk_id``, added field)."""
+    with keyed_app.http() as http:
+        answer = http.post("/api/v1/ask", json={"question": IN_SCOPE}).json()
+        source = next(s for s in answer["sources"] if s["doc_id"] in cited_doc_ids(answer))
+        viewer = http.get(f"/documents/{source['doc_id']}/view", params={"chunk": source["chunk_id"]})
+        assert viewer.status_code == 200 and "text/html" in viewer.headers["content-type"]
+        assert source["text"][-40:] in viewer.text  # the cited passage is on the page
+        assert http.get(f"/documents/{source['doc_id']}/view", params={"chunk": "0" * 24}).status_code == 404
+
+
 def test_filters_by_type_and_region(keyed_app):
     with keyed_app.http(ADMIN_KEY) as admin:
         kinds = {d["doc_id"]: d["doc_type"] for d in admin.get("/api/v1/documents").json()["documents"]}

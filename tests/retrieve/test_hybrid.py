@@ -43,7 +43,8 @@ def test_filters_on_type_region_and_date(shifan_service):
 def test_source_json_has_the_public_shape(shifan_service):
     source = shifan_service.retrieve("创业补贴", k=1).chunks[0].source_json()
     assert list(source) == ["rank", "doc_id", "title", "source", "page", "section", "text", "score",  # as always
-                            "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date"]
+                            "date", "issuer", "ocr", "ocr_notice", "validity", "superseded_by_title", "superseded_by_date",
+                            "chunk_id"]
     assert source["issuer"] and source["ocr"] is False and source["ocr_notice"] == ""
     # source is relative to the corpus folder, so it names the file a user can open
     assert (shifan_service.settings.paths.corpus_dir / source["source"]).is_file()
