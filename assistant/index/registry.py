@@ -24,7 +24,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from assistant.index.store import storage_guarded
 from assistant.ingest.models import DocumentMeta
@@ -147,10 +148,20 @@ class SqliteRegistry:
             (generation,))
         return self._rows_to_records(rows)
 
-    def _write(self, docs: list[tuple[DocumentMeta, int]], status: str, commit: bool) -> int:
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back whatever went wrong (the connection stays usable)."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _write(self, docs: list[tuple[DocumentMeta, int]], status: str, commit: bool) -> int:
+        with self._transaction() as db:
             generation = self.generation() + (1 if commit else 0)
             if commit:
                 db.execute("UPDATE state SET value = ? WHERE key = 'generation'", (generation,))
@@ -162,10 +173,6 @@ class SqliteRegistry:
                 rows.append((doc.doc_id, core["status"], stamp, core["chunk_count"], core["fingerprint"],
                              json.dumps(record, ensure_ascii=False)))
             db.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)", rows)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return generation
 
     @staticmethod
@@ -183,9 +190,7 @@ class SqliteRegistry:
         return self._write(docs, "complete", commit=True)
 
     def _set_status(self, doc_ids: list[str], status: str, commit: bool) -> int:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             generation = self.generation() + (1 if commit else 0)
             marks = [(status, d) for d in doc_ids]
             if commit:
@@ -193,10 +198,6 @@ class SqliteRegistry:
                 db.executemany(f"UPDATE documents SET status = ?, generation = {generation} WHERE doc_id = ?", marks)
             else:
                 db.executemany("UPDATE documents SET status = ? WHERE doc_id = ?", marks)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return generation
 
     @storage_guarded
@@ -223,17 +224,15 @@ class SqliteRegistry:
     @storage_guarded
     def import_records(self, records: dict[str, dict[str, Any]], generation: int) -> None:
         """Take over the records of a registry kept in Chroma by an earlier version (once, on first open)."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
         rows = []
         for doc_id, meta in records.items():
             meta = dict(meta)
             core = (meta.pop("status", "pending"), int(meta.pop("generation", 0) or 0),
                     int(meta.pop("chunk_count", 0) or 0), str(meta.pop("fingerprint", "") or ""))
             rows.append((doc_id, *core, json.dumps(meta, ensure_ascii=False)))
-        db.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)", rows)
-        db.execute("UPDATE state SET value = ? WHERE key = 'generation'", (generation,))
-        db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)", rows)
+            db.execute("UPDATE state SET value = ? WHERE key = 'generation'", (generation,))
 
 
 class ChromaRegistry:
