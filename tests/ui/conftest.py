@@ -337,3 +337,14 @@ def regulation_app(tmp_path_factory) -> tuple[ServedApp, dict]:
         yield app, expected
     finally:
         stop_process(app.process, timeout=15)
+
+
+def remove_failed_upload(page, typed: str, option: str) -> None:
+    """Remove a failed upload's record in the console's 上传失败的文件 tab (pick it by typing, then 移除)."""
+    choice = page.locator("#failed-choice input")
+    choice.click()
+    choice.fill(typed)
+    page.get_by_role("option", name=re.compile(option)).click()
+    page.locator("#failed-remove").click()
+    page.locator("#failed-result", has_text="已移除该记录").wait_for()
+

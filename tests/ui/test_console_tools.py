@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.conftest import make_pdf
-from tests.ui.conftest import ANSWER_TIMEOUT_MS, SCREENSHOTS, ask_in_chat, login_console, open_chat
+from tests.ui.conftest import remove_failed_upload, ANSWER_TIMEOUT_MS, SCREENSHOTS, ask_in_chat, login_console, open_chat
 
 pytestmark = pytest.mark.slow
 
@@ -89,12 +89,7 @@ def test_a_failed_upload_is_listed_with_its_reason_and_removable(staff, tmp_path
     row.wait_for()
     reason = row.locator("[role=gridcell]").nth(1).inner_text().strip()
     assert reason and "PDF" in reason, reason  # the reason, in Chinese
-    choice = staff.locator("#failed-choice input")
-    choice.click()
-    choice.fill("缺页")
-    staff.get_by_role("option", name=re.compile("示范市缺页的通知")).click()
-    staff.locator("#failed-remove").click()
-    staff.locator("#failed-result", has_text="已移除该记录").wait_for()
+    remove_failed_upload(staff, "缺页", "示范市缺页的通知")
     row.wait_for(state="detached")
 
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.ui.conftest import (ANSWER_TIMEOUT_MS, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
+from tests.ui.conftest import (ANSWER_TIMEOUT_MS, remove_failed_upload, STAFF_PASSWORD, STAFF_USER, ask_in_chat, bot_messages, choose_files,
                                login_console, open_sources)
 
 pytestmark = pytest.mark.slow
@@ -148,12 +148,7 @@ def test_the_console_works_with_its_token_and_logs_out(tab, hardened_app, tmp_pa
 
     tab.get_by_role("tab", name="上传失败的文件").click()
     tab.locator("#failed-table [role=row]", has_text=broken.name).wait_for()
-    choice = tab.locator("#failed-choice input")
-    choice.click()
-    choice.fill("损坏")
-    tab.get_by_role("option", name=re.compile("示范市损坏的通知")).click()
-    tab.locator("#failed-remove").click()
-    tab.locator("#failed-result", has_text="已移除该记录").wait_for()
+    remove_failed_upload(tab, "损坏", "示范市损坏的通知")
     tab.locator("#failed-table [role=row]", has_text=broken.name).wait_for(state="detached")
 
     tab.locator("#logout-button").click()
