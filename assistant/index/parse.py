@@ -20,6 +20,7 @@ from assistant.index.store import chunk_metadata
 from assistant.ingest.models import Chunk, DocumentMeta, FileReport, IngestError
 from assistant.ingest.pipeline import SourceFile, process_file
 from assistant.settings import EmbeddingSettings, IngestSettings
+from assistant.text.quotable import embedded_texts
 
 
 @dataclass
@@ -29,6 +30,12 @@ class PreparedFile:
     chunks: list[Chunk]
     keyword_chunks: list[KeywordChunk]
     vectors: object = field(default=None)  # float32 rows, one per chunk, when a worker embedded them
+    sentence_texts: list[str] = field(default_factory=list)  # the chunks' quotable units, when a worker embedded them
+    sentence_vectors: object = field(default=None)  # float16 rows, one per sentence text
+
+    def quotable_texts(self) -> list[str]:
+        """What the answer path may embed of this file's chunks (assistant/text/quotable.py), once each."""
+        return list(dict.fromkeys(text for c in self.chunks for text in embedded_texts(c.text)))
 
 
 def prepare_file(source_file: SourceFile, caps: IngestSettings, content_hash: str,
@@ -62,11 +69,13 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings | None]) -> PreparedFile | FileReport:
-    """``prepare_file`` for ``Executor.map``; with embedding settings, the chunks are embedded here too."""
+def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings | None, bool]
+                 ) -> PreparedFile | FileReport:
+    """``prepare_file`` for ``Executor.map``; with embedding settings, the chunks are embedded here too, and
+    with ``sentences`` their quotable sentences as well."""
     global _worker_embeddings
 
-    source_file, caps, content_hash, embedding = task
+    source_file, caps, content_hash, embedding, sentences = task
     prepared = prepare_file(source_file, caps, content_hash)
     if embedding is not None and isinstance(prepared, PreparedFile):
         import numpy as np
@@ -78,4 +87,8 @@ def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings 
         texts = [c.indexed_text for c in prepared.chunks]
         # float32 rows: a quarter of what a list of Python floats costs to send back
         prepared.vectors = np.asarray(_worker_embeddings.embed_documents(texts) if texts else [], dtype=np.float32)
+        if sentences:
+            prepared.sentence_texts = prepared.quotable_texts()
+            embedded = _worker_embeddings.embed_documents(prepared.sentence_texts) if prepared.sentence_texts else []
+            prepared.sentence_vectors = np.asarray(embedded, dtype=np.float16)  # as stored, half of float32 to send
     return prepared

@@ -28,6 +28,7 @@ import numpy as np
 
 from assistant import components
 from assistant.index.embeddings import Embedder, is_usem3
+from assistant.index.sentence_vectors import SentenceVectorStore
 from assistant.index.filters import Filters
 from assistant.index.keyword import KeywordChunk, KeywordIndex
 from assistant.index.parse import PreparedFile, exit_with_parent, prepare_file, prepare_task
@@ -105,6 +106,7 @@ class PolicyIndex:
         self._refresh_lock = threading.Lock()
         self._catching_up: threading.Thread | None = None
         self._writing = False  # this process holds the write lock
+        self._sentence_vectors: SentenceVectorStore | None = None
 
     @property
     def store(self) -> VectorStore:
@@ -121,8 +123,25 @@ class PolicyIndex:
                                                       self.embeddings.dimension)
             return self._store
 
+    @property
+    def sentence_vectors(self) -> SentenceVectorStore | None:
+        """The quotable sentences' vectors kept beside the index (None when ``index.sentence_vectors`` is off)."""
+        if not self.settings.index.sentence_vectors:
+            return None
+        with self._store_lock:
+            kept = self._sentence_vectors
+            if kept is not None and (kept.model, kept.dimension) != (self.embeddings.name, self.embeddings.dimension):
+                kept.close()  # the model was swapped (benchmarks do): its vectors are keyed by model, so reopen
+                self._sentence_vectors = None
+            if self._sentence_vectors is None:
+                self._sentence_vectors = SentenceVectorStore(self.index_dir / "sentence_vectors.sqlite",
+                                                             self.embeddings.name, self.embeddings.dimension)
+            return self._sentence_vectors
+
     def close(self) -> None:
         self.registry.close()
+        if self._sentence_vectors is not None:
+            self._sentence_vectors.close()
         if self._keyword is not None:
             self._keyword.close()
         self.store.close()
@@ -484,7 +503,7 @@ class PolicyIndex:
             pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=exit_with_parent, initargs=(os.getpid(),))
             embedding = self.settings.embedding if self._workers_may_embed else None
-            tasks = [(*task, embedding) for task in tasks]
+            tasks = [(*task, embedding, options.sentence_vectors) for task in tasks]
         writer = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
         writing: Future | None = None
         batch: list[PreparedFile] = []
@@ -512,6 +531,7 @@ class PolicyIndex:
                                 vectors += self.embeddings.embed_documents(texts[start:start + EMBED_STEP])
                                 step(batch[-1].source, f"生成向量 {len(vectors)}/{len(texts)} 个片段",
                                      0.5 + 0.5 * len(vectors) / len(texts))
+                    self._embed_sentences(batch)
                 if writing is not None:
                     for file_report in writing.result():
                         finished(file_report)
@@ -542,6 +562,19 @@ class PolicyIndex:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
+    def _embed_sentences(self, batch: list[PreparedFile]) -> None:
+        """The quotable sentences of files the workers did not embed, except those already kept."""
+        store = self.sentence_vectors
+        if store is None:
+            return
+        for prepared in batch:
+            if prepared.sentence_vectors is None:
+                texts = prepared.quotable_texts()
+                kept = store.get(texts)
+                prepared.sentence_texts = [text for text in texts if text not in kept]
+                embedded = self.embeddings.embed_documents(prepared.sentence_texts) if prepared.sentence_texts else []
+                prepared.sentence_vectors = np.asarray(embedded, dtype=np.float16)
+
     def _write_batch(self, batch: list[PreparedFile], vectors: list[list[float]],
                      reprocessed: frozenset[str] | set[str] = frozenset()) -> list[FileReport]:
         """Pending in the registry, chunks into Chroma, complete in the registry (one commit), keyword index."""
@@ -551,6 +584,12 @@ class PolicyIndex:
             self.registry.mark_pending(docs)
         with span("ingest.write.chroma"):
             self.store.write_documents(doc_ids, [c for f in batch for c in f.chunks], vectors)
+        store = self.sentence_vectors
+        if store is not None:
+            with span("ingest.write.sentences"):
+                for f in batch:
+                    if f.sentence_texts:
+                        store.put(f.sentence_texts, f.sentence_vectors)
         with span("ingest.write.registry"):
             generation = self.registry.mark_complete(docs)
         self._commit_keyword(doc_ids, [c for f in batch for c in f.keyword_chunks], generation)
@@ -611,4 +650,6 @@ class PolicyIndex:
             everything = list(self.registry.documents())
             if everything:
                 self._delete(everything)
+            if self.sentence_vectors is not None:
+                self.sentence_vectors.clear()
         return self.sync(paths, prune=True, progress=progress)

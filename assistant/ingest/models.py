@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 
 # the cells of one table row, as the loaders write them on one line (DOCX and PDF tables alike)
-TABLE_CELL_SEPARATOR = " | "
+from assistant.text.quotable import TABLE_CELL_SEPARATOR  # noqa: F401 - where ingest finds it
 # shown with every passage recognised by OCR from a scan or a photo
 OCR_NOTICE = "扫描件识别文字,请以原件为准"
 

@@ -141,7 +141,8 @@ class HybridRetriever:
 
     def _new_cache(self) -> EmbeddingCache:
         sizes = self.index.settings.embedding
-        return EmbeddingCache(self.index.embeddings, sizes.cache_documents, sizes.cache_queries)
+        return EmbeddingCache(self.index.embeddings, sizes.cache_documents, sizes.cache_queries,
+                              self.index.sentence_vectors)
 
     def retrieve(
         self, question: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid"

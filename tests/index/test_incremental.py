@@ -68,12 +68,14 @@ def test_second_run_changes_nothing_and_embeds_nothing(settings, embeddings):
     counting = CountingEmbeddings(embeddings)
     index = PolicyIndex(settings, embeddings=counting)
     first = index.sync([settings.paths.corpus_dir])
-    assert first.count("indexed") == 3 and counting.documents == first.chunks > 0
-    generation = index.registry.generation()
+    # each chunk once, and each quotable sentence once (kept beside the index for the answer path)
+    assert first.count("indexed") == 3 and first.chunks > 0
+    assert counting.documents == first.chunks + index.sentence_vectors.count()
+    embedded, generation = counting.documents, index.registry.generation()
 
     again = PolicyIndex(settings, embeddings=counting).sync([settings.paths.corpus_dir])
     assert again.count("unchanged") == 3 and again.count("indexed") == 0
-    assert counting.documents == first.chunks, "unchanged files were embedded again"
+    assert counting.documents == embedded, "unchanged files were embedded again"
     assert index.registry.generation() == generation
     assert_consistent(index)
 

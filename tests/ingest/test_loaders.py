@@ -55,10 +55,10 @@ def test_pdf_table_rows_stay_together(tmp_path):
 
 
 def test_pdf_table_row_is_quoted_with_its_header(tmp_path):
-    from assistant.retrieve.evidence import _units
+    from assistant.text.quotable import quotables
 
     pdf = make_pdf(tmp_path / "table.pdf", [["示范市测试补贴标准", *TABLE]])
-    units = _units(load(pdf).pages[0].text, whole_limit=0)
+    units = [unit.text for unit in quotables(load(pdf).pages[0].text, whole_limit=0)]
     assert "人员类别 | 一次性补贴(元/人) | 补贴期限\n持证残疾人 | 3000 | 最长36个月" in units
 
 

@@ -59,7 +59,7 @@ def test_embedding_cache_never_serves_another_model_s_vectors():
 
     # stand-in models: the test is about which object the cache asks, not about vectors
     first, second = SimpleNamespace(embed_query=lambda text: [1.0]), SimpleNamespace(embed_query=lambda text: [2.0])
-    index = SimpleNamespace(embeddings=first, settings=Settings())
+    index = SimpleNamespace(embeddings=first, settings=Settings(), sentence_vectors=None)
     retriever = HybridRetriever(index, settings=None)
     assert retriever.embedding_cache.embed_query("问题") == [1.0]
     index.embeddings = second  # a benchmark swapping the model

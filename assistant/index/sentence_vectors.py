@@ -1,0 +1,91 @@
+"""Vectors of the chunks' quotable sentences, kept beside the index by a hash of model and text.
+
+An extractive answer scores every sentence of its top chunks against the question, and embedding those
+sentences was most of a first-seen answer's time (benchmarks/RESULTS.md).  Ingest embeds them once, in
+the same workers that embed the chunks, and the answer path's ``EmbeddingCache`` reads them from here
+before it asks the model.  A vector depends on its text and model alone, so an entry never goes stale;
+one of a deleted document is merely unused (``clear`` at a rebuild drops them all).  Stored as float16:
+cosine similarities within ~1e-3 of float32, half the disk.  Only document text is ever written here,
+never a question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+_LOOKUP_STEP = 500  # keys per SELECT (SQLite's variable limit is far above; keeps each statement small)
+
+
+class SentenceVectorStore:
+    def __init__(self, path: Path, model: str, dimension: int):
+        self.path = path
+        self.model = model
+        self.dimension = dimension
+        self._model = model.encode("utf-8")
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS sentence_vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL) "
+                         "WITHOUT ROWID")
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.blake2b(self._model + b"\0" + text.encode("utf-8"), digest_size=16).digest()
+
+    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """float32 vectors of the texts stored so far (the others are absent; all are, if the file cannot be
+        read: the answer path then embeds them itself)."""
+        keys = {self._key(text): text for text in texts}
+        found: dict[str, np.ndarray] = {}
+        listed = list(keys)
+        try:
+            with self._lock:
+                for start in range(0, len(listed), _LOOKUP_STEP):
+                    step = listed[start:start + _LOOKUP_STEP]
+                    rows = self._db.execute(
+                        f"SELECT key, vector FROM sentence_vectors WHERE key IN ({','.join('?' * len(step))})", step)
+                    for key, blob in rows:
+                        vector = np.frombuffer(blob, dtype=np.float16)
+                        if vector.size == self.dimension:
+                            found[keys[key]] = vector.astype(np.float32)
+        except sqlite3.Error as exc:
+            log.warning("sentence vectors not read (%s): %s", self.path, exc)
+        return found
+
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(self._key(text), np.asarray(vector, dtype=np.float16).tobytes()) for text, vector in zip(texts, vectors)]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """``put`` from the answer path: a full disk or a read-only index costs the speed-up, never an answer."""
+        try:
+            self.put(texts, vectors)
+        except sqlite3.Error as exc:
+            log.warning("sentence vectors not kept (%s): %s", self.path, exc)
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sentence_vectors")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
