@@ -108,11 +108,21 @@ def venv_python() -> str:
     return str(candidate) if candidate.exists() else sys.executable
 
 
-def run_variant(tree: Path, work: Path, corpus: Path, upload: Path) -> dict:
+def copy_corpus(source: Path, folder: Path) -> dict:
+    """Real documents instead of the synthetic corpus (every file but a README)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [p for p in sorted(source.iterdir()) if p.is_file() and p.name.lower() != "readme.md"]
+    for path in files:
+        shutil.copy2(path, folder / path.name)
+    return {"files": len(files), "from": str(source)}
+
+
+def run_variant(tree: Path, work: Path, corpus: Path, upload: Path, extra_env: dict | None = None) -> dict:
     index_dir = work / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env["PYTHONPATH"] = str(tree)
+    env.update(extra_env or {})
     t0 = time.perf_counter()
     proc = subprocess.run([venv_python(), "-c", CHILD, str(index_dir), str(corpus), str(upload)], cwd=tree, env=env,
                           capture_output=True, text=True)
@@ -127,21 +137,27 @@ def run_variant(tree: Path, work: Path, corpus: Path, upload: Path) -> dict:
     return out
 
 
-def measure(n_chunks: int, baseline_ref: str, rounds: int, workdir: Path) -> dict:
+# the working tree with the sentence vectors off: what keeping them costs at ingest
+WITHOUT_SENTENCE_VECTORS = {"ASSISTANT_INDEX__SENTENCE_VECTORS": "false"}
+
+
+def measure(n_chunks: int, baseline_ref: str, rounds: int, workdir: Path, real_corpus: Path | None = None) -> dict:
     corpus = workdir / "corpus"
-    corpus_info = write_corpus(corpus, n_chunks)
+    corpus_info = copy_corpus(real_corpus, corpus) if real_corpus else write_corpus(corpus, n_chunks)
     upload = workdir / "upload" / f"{UPLOAD[0]}.txt"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text(UPLOAD[1], encoding="utf-8")
     baseline_tree = workdir / "baseline-tree"
     commit = export_tree(baseline_ref, baseline_tree)
-    variants = {f"baseline {commit}": baseline_tree, "working tree": REPO}
+    variants = {f"baseline {commit}": (baseline_tree, None), "working tree": (REPO, None),
+                "working tree, no sentence vectors": (REPO, WITHOUT_SENTENCE_VECTORS)}
     runs: dict[str, list[dict]] = {name: [] for name in variants}
     noise = [noise_probe()]
     for r in range(rounds):
         order = list(variants.items()) if r % 2 == 0 else list(variants.items())[::-1]
-        for name, tree in order:
-            runs[name].append(run_variant(tree, workdir / name.replace(" ", "-"), corpus, upload))
+        for name, (tree, extra_env) in order:
+            folder = workdir / name.replace(" ", "-").replace(",", "")
+            runs[name].append(run_variant(tree, folder, corpus, upload, extra_env))
             noise.append(noise_probe())
     return {"corpus": corpus_info, "baseline": commit, "rounds": rounds, "runs": runs, "noise": noise}
 
@@ -152,10 +168,12 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline-ref", default="main")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json-out", default=None)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="a folder of real documents to ingest instead of the synthetic corpus (--chunks is ignored)")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
-        result = measure(args.chunks, args.baseline_ref, args.rounds, workdir)
+        result = measure(args.chunks, args.baseline_ref, args.rounds, workdir, args.corpus)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return emit(result, args.json_out)

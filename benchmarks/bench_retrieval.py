@@ -172,7 +172,8 @@ def latency(cfg: dict, out: dict, settings) -> None:
     out["worker_rss_mb"] = round(proc_status_mb("VmRSS"), 1)
     index_dir = Path(settings.paths.index_dir)
     out["disk_mb"] = {"chroma": round(dir_mb(index_dir / "chroma"), 1), "keyword": round(dir_mb(index_dir / "keyword"), 1),
-                      "registry": round(dir_mb(index_dir / "registry.sqlite3"), 2)}
+                      "registry": round(dir_mb(index_dir / "registry.sqlite3"), 2),
+                      "sentence_vectors": round(sum(dir_mb(p) for p in index_dir.glob("sentence_vectors.sqlite*")), 1)}
     service.index.close()
 
 

@@ -16,13 +16,15 @@ from tests.conftest import PYTHON, REPO_ROOT
 
 
 class CountingEmbeddings:
-    """The real embedder, counting how many texts it was asked to embed."""
+    """The real embedder, counting (and keeping) the texts it was asked to embed as documents."""
 
     def __init__(self, inner):
         self.inner, self.name, self.dimension, self.documents = inner, inner.name, inner.dimension, 0
+        self.texts: list[str] = []
 
     def embed_documents(self, texts):
         self.documents += len(texts)
+        self.texts += list(texts)
         return self.inner.embed_documents(texts)
 
     def embed_query(self, text):

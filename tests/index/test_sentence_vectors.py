@@ -1,0 +1,108 @@
+"""Sentence vectors kept beside the index: ingest embeds each chunk's quotable units once, the answer path
+reads them instead of asking the model, and nothing but document text is ever stored."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from assistant.index.embeddings import EmbeddingCache
+from assistant.index.sentence_vectors import SentenceVectorStore
+from assistant.service import AssistantService
+from assistant.text.quotable import embedded_texts
+from tests.index.test_incremental import ARTICLES, CountingEmbeddings, _write
+
+
+def test_vectors_round_trip_as_float16_and_are_keyed_by_model(tmp_path, embeddings):
+    texts = ["示范市见习补贴每人每月1800元。", "失业保险金按月发放。"]
+    vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+    store = SentenceVectorStore(tmp_path / "s.sqlite", embeddings.name, embeddings.dimension)
+    store.put(texts, vectors)
+    got = store.get([*texts, "从未存过的句子"])
+    assert set(got) == set(texts) and store.count() == 2
+    for text, vector in zip(texts, vectors):
+        assert got[text].dtype == np.float32
+        assert float(got[text] @ vector) == pytest.approx(float(vector @ vector), abs=2e-3)
+    other = SentenceVectorStore(tmp_path / "s.sqlite", "another-model", embeddings.dimension)
+    assert other.get(texts) == {}, "one model's vectors were served for another"
+    store.clear()
+    assert store.count() == 0 and store.get(texts) == {}
+
+
+def test_a_cache_with_a_store_asks_the_model_only_for_texts_never_kept(tmp_path, embeddings):
+    recording = CountingEmbeddings(embeddings)
+    store = SentenceVectorStore(tmp_path / "s.sqlite", embeddings.name, embeddings.dimension)
+    store.put(["已存的句子,第一条。"], np.asarray(embeddings.embed_documents(["已存的句子,第一条。"])))
+    cache = EmbeddingCache(recording, documents=64, queries=64, store=store)
+    cache.embed_documents(["已存的句子,第一条。", "新的句子,第二条。"])
+    assert recording.texts == ["新的句子,第二条。"]
+    assert set(store.get(["新的句子,第二条。"])) == {"新的句子,第二条。"}, "what the model computed is kept"
+    cache.clear()  # a fresh process: memory empty, the file still there
+    cache.embed_documents(["已存的句子,第一条。", "新的句子,第二条。"])
+    assert recording.texts == ["新的句子,第二条。"]
+
+
+def test_an_unreadable_store_costs_the_speed_up_never_the_vectors(tmp_path, embeddings, caplog):
+    store = SentenceVectorStore(tmp_path / "s.sqlite", embeddings.name, embeddings.dimension)
+    store.close()  # every statement now fails, as on a damaged or vanished file
+    cache = EmbeddingCache(embeddings, documents=8, queries=8, store=store)
+    with caplog.at_level(logging.WARNING):
+        rows = cache.embed_documents(["示范市见习补贴每人每月1800元。"])
+    assert rows.shape == (1, embeddings.dimension) and np.isfinite(rows).all()
+    assert "sentence vectors not read" in caplog.text and "sentence vectors not kept" in caplog.text
+
+
+def test_ingest_keeps_every_quotable_sentence_and_an_answer_then_embeds_none(settings, embeddings):
+    _write(settings.paths.corpus_dir, ARTICLES)
+    recording = CountingEmbeddings(embeddings)
+    service = AssistantService(settings, embeddings=recording)
+    report = service.ingest([settings.paths.corpus_dir])
+    assert not report.failed
+    store = service.index.sentence_vectors
+    expected = {text for chunk in service.index.store.iter_chunks() for text in embedded_texts(chunk.text)}
+    assert expected and set(store.get(sorted(expected))) == expected
+
+    recording.texts.clear()
+    service.retriever.embedding_cache.clear()  # as after a restart: only the file beside the index remains
+    question = "示范市就业见习补贴每月多少钱?"
+    answer = service.ask(question)
+    assert not answer.refused and "1800" in answer.text
+    assert recording.texts == [], f"the answer embedded sentences again: {recording.texts}"
+    assert store.get([question]) == {}, "a question was written beside the index"
+
+
+def test_an_index_built_without_them_fills_them_as_it_answers(tmp_path, settings_for, embeddings):
+    off = settings_for(tmp_path)
+    off = off.model_copy(update={"index": off.index.model_copy(update={"sentence_vectors": False})})
+    _write(off.paths.corpus_dir, ARTICLES)
+    service = AssistantService(off, embeddings=embeddings)
+    service.ingest([off.paths.corpus_dir])
+    assert service.index.sentence_vectors is None
+    assert not (off.paths.index_dir / "sentence_vectors.sqlite").exists()
+    question = "示范市失业保险金领多久?"
+    before = service.ask(question)
+
+    on = off.model_copy(update={"index": off.index.model_copy(update={"sentence_vectors": True})})
+    recording = CountingEmbeddings(embeddings)
+    upgraded = AssistantService(on, embeddings=recording)
+    first = upgraded.ask(question)
+    assert recording.texts and upgraded.index.sentence_vectors.count() >= len(set(recording.texts))
+    recording.texts.clear()
+    upgraded.retriever.embedding_cache.clear()
+    again = upgraded.ask(question)
+    assert recording.texts == []
+    assert before.text == first.text == again.text
+
+
+def test_a_rebuild_drops_the_kept_vectors_with_the_index(settings, make_index):
+    _write(settings.paths.corpus_dir, ARTICLES)
+    index = make_index(settings)
+    index.sync([settings.paths.corpus_dir])
+    kept = index.sentence_vectors.count()
+    assert kept > 0
+    (settings.paths.corpus_dir / "jianxi.txt").unlink()
+    index.rebuild([settings.paths.corpus_dir])
+    chunks = list(index.store.iter_chunks())
+    assert index.sentence_vectors.count() == len({t for c in chunks for t in embedded_texts(c.text)}) < kept
