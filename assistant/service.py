@@ -68,6 +68,7 @@ class AssistantService:
         """Load what the first question would otherwise wait for (jieba, POS tagger, query embedding, a local
         GGUF model); the question itself is extractive, so a slow or absent LLM endpoint never delays start-up."""
         self.chain()
+        self.retriever.warm_up()
         self.ask("就业", backend="extractive")
 
     def stats(self) -> dict:

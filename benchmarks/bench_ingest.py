@@ -4,6 +4,9 @@ tree against a baseline git ref in the same run, on the same synthetic corpus; t
 into the index just built (what a console upload costs).
 
     .venv/bin/python benchmarks/bench_ingest.py --chunks 3000 --baseline-ref 3924e68
+    .venv/bin/python benchmarks/bench_ingest.py --corpus ../shared/realdocs --baseline-ref 3924e68   # real documents
+
+The working tree runs twice: as configured, and with the sentence vectors off (what keeping them costs).
 
 Each variant runs in a fresh process of the venv Python with its own tree first on PYTHONPATH (the
 baseline is exported with ``git archive``, the working tree is never touched); the variants alternate

@@ -185,6 +185,7 @@ from assistant.settings import PathSettings, Settings
 service = AssistantService(Settings(paths=PathSettings(index_dir=sys.argv[1], corpus_dir=sys.argv[2])))
 service.retrieve(sys.argv[3])
 first = time.perf_counter() - t0
+service.warm_up()  # as app.py does before it serves
 def status():
     return {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith(("VmHWM:", "VmRSS:"))}
 at_first = status()
@@ -258,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                                               "(reported with that run's date) instead of measuring them again")
     parser.add_argument("--ingest-chunks", type=int, default=3000, help="corpus of the ingest baseline comparison")
     parser.add_argument("--baseline-ref", default="main", help="git ref of the ingest baseline")
+    parser.add_argument("--ingest-real-corpus", type=Path, default=None,
+                        help="also compare the ingest on this folder of real documents (e.g. ../shared/realdocs)")
     parser.add_argument("--random-vectors-from", type=int, default=50_000)
     parser.add_argument("--query-budget-s", type=float, default=120.0)
     parser.add_argument("--workdir", default=None, help="default: a new temp dir, removed at the end")
@@ -284,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] keyword engines done ({(now() - started) / 60:.1f} min)", flush=True)
         run["ingest_baseline"] = bench_ingest.measure(args.ingest_chunks, args.baseline_ref, 1, work / "ingest")
         print(f"[bench] ingest baseline vs working tree done ({(now() - started) / 60:.1f} min)", flush=True)
+        if args.ingest_real_corpus:
+            run["ingest_real"] = bench_ingest.measure(0, args.baseline_ref, 1, work / "ingest-real", args.ingest_real_corpus)
+            print(f"[bench] ingest of real documents done ({(now() - started) / 60:.1f} min)", flush=True)
         for level in (int(x) for x in args.levels.split(",")):
             cfg = {"level": level, "workdir": str(work), "random_vectors": level >= args.random_vectors_from,
                    "query_budget_s": args.query_budget_s}

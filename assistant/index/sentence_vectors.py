@@ -35,6 +35,7 @@ class SentenceVectorStore:
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA page_size=16384")  # a new file only: 15 vectors a page instead of 2-3
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose the last batch, never corrupt it
         # the key is the rowid: rows of ~1 KB pack into pages (a blob key with WITHOUT ROWID took 4.7 KB a row)
         self._db.execute("CREATE TABLE IF NOT EXISTS sentence_vectors (key INTEGER PRIMARY KEY, vector BLOB NOT NULL)")
 
@@ -63,9 +64,11 @@ class SentenceVectorStore:
             log.warning("sentence vectors not read (%s): %s", self.path, exc)
         return found
 
-    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+    def put(self, texts: Sequence[str], vectors: np.ndarray, wait_ms: int = 30_000) -> None:
+        """Store the vectors; ``wait_ms``: how long to wait for another process's write (an ingest) to finish."""
         rows = [(self._key(text), np.asarray(vector, dtype=np.float16).tobytes()) for text, vector in zip(texts, vectors)]
         with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?, ?)", rows)
@@ -75,9 +78,10 @@ class SentenceVectorStore:
                 raise
 
     def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """``put`` from the answer path: a full disk or a read-only index costs the speed-up, never an answer."""
+        """``put`` from the answer path: a full disk, a read-only index or an ingest writing at the same moment
+        costs the speed-up, never an answer (nor more than a fraction of a second of it)."""
         try:
-            self.put(texts, vectors)
+            self.put(texts, vectors, wait_ms=200)
         except sqlite3.Error as exc:
             log.warning("sentence vectors not kept (%s): %s", self.path, exc)
 

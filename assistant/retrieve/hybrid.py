@@ -212,6 +212,10 @@ class HybridRetriever:
         best_dense = max((similarity for _, similarity in dense_hits), default=0.0)
         return RetrievalResult(query, ranked, best_dense, target)
 
+    def warm_up(self) -> None:
+        """Index the current documents' titles (what the first question naming a document would wait for)."""
+        self._target("条例", self.index.complete_documents())
+
     def _target(self, question: str, documents: dict[str, dict]) -> Target:
         named = named_documents(question, {doc_id: meta.get("title", "") for doc_id, meta in documents.items()})
         return Target(named.doc_ids, named.unknown, article_number(question))

@@ -8,8 +8,10 @@ law's article of that number.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from assistant.text.headings import ARTICLE_MENTION, ARTICLE_START, NUMERAL, numeral_value
 from assistant.text.normalize import normalize_query_text
@@ -43,9 +45,10 @@ def _core(title: str) -> str:
     return _TILL_TRIAL.sub("", _TITLE_NOISE.sub("", normalize_query_text(title)))
 
 
-def _cores(title: str) -> list[str]:
+@lru_cache(maxsize=1 << 20)  # one entry a title: the index of the next document list reuses them
+def _cores(title: str) -> tuple[str, ...]:
     """The names a document goes by: its title, and the document a 关于印发《…》的通知 issues."""
-    return [core for core in {_core(title), *map(_core, _QUOTED.findall(title))} if len(core) >= 4]
+    return tuple(core for core in {_core(title), *map(_core, _QUOTED.findall(title))} if len(core) >= 4)
 
 
 def title_match(question: str, title: str) -> float:
@@ -70,6 +73,54 @@ def _matched(core: str, text: str) -> int:
     return sum(block.size for block in blocks if block.size >= 2)
 
 
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def _covered(text: str, bigrams: set[str]) -> int:
+    """Characters of ``text`` inside a bigram from ``bigrams``: ``_matched`` counts only blocks of two or more,
+    so this bounds what it can find."""
+    return sum(1 for i in range(len(text)) if text[i:i + 2] in bigrams or (i and text[i - 1:i + 1] in bigrams))
+
+
+class _TitleIndex:
+    """The titles' name cores by character bigram, so a question is compared (by ``SequenceMatcher``) only with
+    the titles that could match it: comparing every title made a question naming a law cost ~200 ms at 2,849
+    documents (100k chunks), growing with the knowledge base."""
+
+    def __init__(self, titles: tuple[tuple[str, str], ...]):
+        self.titles = dict(titles)
+        self.cores = {doc_id: [(core, _bigrams(core)) for core in _cores(title)] for doc_id, title in titles}
+        self.by_bigram: dict[str, set[str]] = defaultdict(set)
+        for doc_id, cores in self.cores.items():
+            for _, bigrams in cores:
+                for bigram in bigrams:
+                    self.by_bigram[bigram].add(doc_id)
+
+    def candidates(self, text: str) -> list[str]:
+        """The documents whose ``title_match`` with ``text`` can reach MIN_TITLE_MATCH (a superset)."""
+        asked = _bigrams(text)
+        sharing = set().union(*(self.by_bigram.get(bigram, ()) for bigram in asked))
+        names = _MENTION.findall(text)
+        possible = []
+        for doc_id in sharing:
+            for core, bigrams in self.cores[doc_id]:
+                if _covered(core, asked) >= MIN_TITLE_MATCH * len(core) or any(
+                        _covered(name, bigrams) >= MIN_TITLE_MATCH * len(name) for name in names):
+                    possible.append(doc_id)
+                    break
+        return possible
+
+    def matching(self, text: str) -> list[tuple[float, str]]:
+        scored = ((title_match(text, self.titles[doc_id]), doc_id) for doc_id in self.candidates(text))
+        return [(score, doc_id) for score, doc_id in scored if score >= MIN_TITLE_MATCH]
+
+
+@lru_cache(maxsize=4)
+def _title_index(titles: tuple[tuple[str, str], ...]) -> _TitleIndex:
+    return _TitleIndex(titles)
+
+
 @dataclass
 class NamedDocuments:
     doc_ids: list[str]  # documents the question names, best match first
@@ -82,18 +133,16 @@ def named_documents(question: str, titles: dict[str, str]) -> NamedDocuments:
     quoted = quoted_titles(question)
     if not quoted and not _DOCUMENT_WORD.search(question):
         return NamedDocuments([], [])
-    scored = []
-    for doc_id, title in titles.items():
-        score = max([title_match(q, title) for q in quoted] + ([title_match(question, title)] if not quoted else []))
-        if score >= MIN_TITLE_MATCH:
-            scored.append((score, len(title), doc_id))
-    scored.sort(reverse=True)
+    index = _title_index(tuple(titles.items()))
+    best_of: dict[str, float] = {}
+    for text in quoted or [question]:
+        for score, doc_id in index.matching(text):
+            best_of[doc_id] = max(score, best_of.get(doc_id, 0.0))
+    scored = sorted(((score, len(titles[doc_id]), doc_id) for doc_id, score in best_of.items()), reverse=True)
     best = scored[0][0] if scored else 0.0
     doc_ids = [doc_id for score, _, doc_id in scored if score >= best - 1e-9]
     mentioned = quoted or [m.group(1) for m in _NAMED_BEFORE_ARTICLE.finditer(question)]
-    unknown = [] if doc_ids and not quoted else [
-        name for name in mentioned if not any(title_match(name, title) >= MIN_TITLE_MATCH for title in titles.values())
-    ]
+    unknown = [] if doc_ids and not quoted else [name for name in mentioned if not index.matching(name)]
     return NamedDocuments(doc_ids, unknown)
 
 

@@ -106,3 +106,23 @@ def test_a_rebuild_drops_the_kept_vectors_with_the_index(settings, make_index):
     index.rebuild([settings.paths.corpus_dir])
     chunks = list(index.store.iter_chunks())
     assert index.sentence_vectors.count() == len({t for c in chunks for t in embedded_texts(c.text)}) < kept
+
+
+def test_an_answer_does_not_wait_for_an_ingest_writing_the_file(tmp_path, embeddings, caplog):
+    import sqlite3
+    import time
+
+    path = tmp_path / "s.sqlite"
+    store = SentenceVectorStore(path, embeddings.name, embeddings.dimension)
+    ingest = sqlite3.connect(path, isolation_level=None)
+    ingest.execute("BEGIN IMMEDIATE")  # another process in the middle of writing a batch
+    try:
+        cache = EmbeddingCache(embeddings, documents=8, queries=8, store=store)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            rows = cache.embed_documents(["示范市见习补贴每人每月1800元。"])
+        assert time.monotonic() - started < 5  # the store waits 0.2 s, not the 30 s an ingest's write may
+        assert rows.shape == (1, embeddings.dimension) and "sentence vectors not kept" in caplog.text
+    finally:
+        ingest.execute("ROLLBACK")
+        ingest.close()

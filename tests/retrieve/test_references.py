@@ -65,3 +65,51 @@ def test_sections_and_cited_titles():
     assert section_article("第四章 失业保险待遇") is None
     assert cited_title(TITLES["notice"]) == "示范市高校毕业生就业见习管理办法(试行)"
     assert cited_title(TITLES["hn"]) == TITLES["hn"]
+
+
+def _named_by_comparing_every_title(question: str, titles: dict[str, str]) -> list[str]:
+    """The reference: every title compared with the question (what named_documents did before its index)."""
+    from assistant.retrieve.references import MIN_TITLE_MATCH, quoted_titles
+
+    quoted = quoted_titles(question)
+    scored = []
+    for doc_id, title in titles.items():
+        score = max(title_match(q, title) for q in (quoted or [question]))
+        if score >= MIN_TITLE_MATCH:
+            scored.append((score, len(title), doc_id))
+    scored.sort(reverse=True)
+    return [doc_id for score, _, doc_id in scored if score >= scored[0][0] - 1e-9]
+
+
+def test_the_title_index_finds_what_comparing_every_title_finds():
+    """Over the real documents' titles and every eval question (plus each question with its first document
+    word quoted), the bigram index leaves out no title the full comparison would match."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from tests.conftest import REPO_ROOT
+
+    realdocs = REPO_ROOT.parent / "shared" / "realdocs"
+    titles = dict(TITLES)
+    for path in sorted(realdocs.glob("*.md")):
+        heading = next((line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines()
+                        if line.startswith("# ")), path.stem)
+        titles[path.stem] = heading
+    assert len(titles) > 40
+    questions = []
+    for eval_set in sorted(Path(REPO_ROOT / "tests" / "eval").glob("*.yaml")):
+        for item in yaml.safe_load(eval_set.read_text(encoding="utf-8"))["questions"]:
+            questions.append(item["question"])
+    questions += [re.sub(r"([\u4e00-\u9fff]{2,20}(?:法|条例|规定|办法))", r"《\1》", q, count=1) for q in questions]
+    for title in titles.values():  # each title named in full, quoted, and as people shorten it
+        short = title.replace("中华人民共和国", "").replace("市", "", 1).replace("省", "", 1)
+        questions += [f"{title}第五条怎么规定的", f"《{title}》有哪些规定", f"{short}第二十条说的啥", f"问一下{short[1:]}"]
+    named = 0
+    for question in questions:
+        expected = _named_by_comparing_every_title(question, titles) if (
+            "《" in question or re.search(r"法|条例|规定|办法|细则|解释|决定|通知|意见|方案|纲要|批复", question)) else []
+        assert named_documents(question, titles).doc_ids == expected, question
+        named += bool(expected)
+    assert named > 50  # the comparison is about questions that do name documents
