@@ -4,7 +4,7 @@ tree against a baseline git ref in the same run, on the same synthetic corpus; t
 into the index just built (what a console upload costs).
 
     .venv/bin/python benchmarks/bench_ingest.py --chunks 3000 --baseline-ref 3924e68
-    .venv/bin/python benchmarks/bench_ingest.py --corpus ../shared/realdocs --baseline-ref 3924e68   # real documents
+    .venv/bin/python benchmarks/bench_ingest.py --corpus ../shared/realdocs --copies 4 --baseline-ref 3924e68
 
 The working tree runs twice: as configured, and with the sentence vectors off (what keeping them costs).
 
@@ -111,13 +111,16 @@ def venv_python() -> str:
     return str(candidate) if candidate.exists() else sys.executable
 
 
-def copy_corpus(source: Path, folder: Path) -> dict:
-    """Real documents instead of the synthetic corpus (every file but a README)."""
+def copy_corpus(source: Path, folder: Path, copies: int = 1) -> dict:
+    """Real documents instead of the synthetic corpus (every file but a README), ``copies`` times under distinct
+    names: a corpus of 39 files is mostly the workers' start-up (imports, jieba, the model), a larger one shows
+    the rate a knowledge base is indexed at (each copy is parsed, embedded and written like a new document)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = [p for p in sorted(source.iterdir()) if p.is_file() and p.name.lower() != "readme.md"]
-    for path in files:
-        shutil.copy2(path, folder / path.name)
-    return {"files": len(files), "from": str(source)}
+    for copy in range(1, copies + 1):
+        for path in files:
+            shutil.copy2(path, folder / (f"copy{copy}-{path.name}" if copies > 1 else path.name))
+    return {"files": len(files) * copies, "from": str(source), "copies": copies}
 
 
 def run_variant(tree: Path, work: Path, corpus: Path, upload: Path, extra_env: dict | None = None) -> dict:
@@ -144,9 +147,10 @@ def run_variant(tree: Path, work: Path, corpus: Path, upload: Path, extra_env: d
 WITHOUT_SENTENCE_VECTORS = {"ASSISTANT_INDEX__SENTENCE_VECTORS": "false"}
 
 
-def measure(n_chunks: int, baseline_ref: str, rounds: int, workdir: Path, real_corpus: Path | None = None) -> dict:
+def measure(n_chunks: int, baseline_ref: str, rounds: int, workdir: Path, real_corpus: Path | None = None,
+            copies: int = 1) -> dict:
     corpus = workdir / "corpus"
-    corpus_info = copy_corpus(real_corpus, corpus) if real_corpus else write_corpus(corpus, n_chunks)
+    corpus_info = copy_corpus(real_corpus, corpus, copies) if real_corpus else write_corpus(corpus, n_chunks)
     upload = workdir / "upload" / f"{UPLOAD[0]}.txt"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text(UPLOAD[1], encoding="utf-8")
@@ -173,10 +177,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json-out", default=None)
     parser.add_argument("--corpus", type=Path, default=None,
                         help="a folder of real documents to ingest instead of the synthetic corpus (--chunks is ignored)")
+    parser.add_argument("--copies", type=int, default=1, help="with --corpus: index its files this many times")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
-        result = measure(args.chunks, args.baseline_ref, args.rounds, workdir, args.corpus)
+        result = measure(args.chunks, args.baseline_ref, args.rounds, workdir, args.corpus, args.copies)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return emit(result, args.json_out)

@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-ref", default="main", help="git ref of the ingest baseline")
     parser.add_argument("--ingest-real-corpus", type=Path, default=None,
                         help="also compare the ingest on this folder of real documents (e.g. ../shared/realdocs)")
+    parser.add_argument("--ingest-real-copies", type=int, default=4, help="its files indexed this many times")
     parser.add_argument("--random-vectors-from", type=int, default=50_000)
     parser.add_argument("--query-budget-s", type=float, default=120.0)
     parser.add_argument("--workdir", default=None, help="default: a new temp dir, removed at the end")
@@ -288,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         run["ingest_baseline"] = bench_ingest.measure(args.ingest_chunks, args.baseline_ref, 1, work / "ingest")
         print(f"[bench] ingest baseline vs working tree done ({(now() - started) / 60:.1f} min)", flush=True)
         if args.ingest_real_corpus:
-            run["ingest_real"] = bench_ingest.measure(0, args.baseline_ref, 1, work / "ingest-real", args.ingest_real_corpus)
+            run["ingest_real"] = bench_ingest.measure(0, args.baseline_ref, 1, work / "ingest-real", args.ingest_real_corpus,
+                                                     args.ingest_real_copies)
             print(f"[bench] ingest of real documents done ({(now() - started) / 60:.1f} min)", flush=True)
         for level in (int(x) for x in args.levels.split(",")):
             cfg = {"level": level, "workdir": str(work), "random_vectors": level >= args.random_vectors_from,
