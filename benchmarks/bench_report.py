@@ -207,11 +207,16 @@ def history(path: Path) -> str:
     if not path.exists():
         return ""
     text = path.read_text(encoding="utf-8")
-    if HISTORY_MARK in text:
-        return text[text.index(HISTORY_MARK):]
-    body = ("\n" + text).replace("\n## ", "\n### ").replace("\n# ", "\n## ").lstrip("\n")
+
+    def demoted(markdown: str) -> str:
+        return ("\n" + markdown).replace("\n## ", "\n### ").replace("\n# ", "\n## ").strip("\n")
+
+    if HISTORY_MARK in text:  # the run it replaces goes first into the history, older runs stay below it
+        latest, older = text.split(HISTORY_MARK, 1)
+        return (f"{HISTORY_MARK}\n\nThe run these figures replace, then older ones; kept for comparison, not "
+                f"re-measured.\n\n{demoted(latest)}\n\n{older.strip(chr(10))}")
     return (f"{HISTORY_MARK}\n\nEarlier results, measured on the code before the incremental keyword index "
-            "(bm25s rebuilt on every change, registry in Chroma); kept for comparison, not re-measured.\n\n" + body)
+            "(bm25s rebuilt on every change, registry in Chroma); kept for comparison, not re-measured.\n\n" + demoted(text))
 
 
 def summary_lines(run: dict) -> str:
