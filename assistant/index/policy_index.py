@@ -57,6 +57,7 @@ Progress = Callable[[str, int, int, int], None]  # (source, files done, files to
 # a Progress may also have ``step(source, text, fraction)``: steps inside a file parsed in this process (pages
 # read, chunks embedded), for a progress bar that moves during one long file
 EMBED_STEP = 32  # chunks embedded between two steps reported
+SENTENCE_STEP = 128  # sentences (shorter) embedded between two steps reported
 
 
 @dataclass
@@ -526,12 +527,13 @@ class PolicyIndex:
                         if step is None:
                             vectors = self.embeddings.embed_documents(texts)
                         else:  # in slices, so the progress of a long file moves while it is embedded
+                            share = 0.5 if self.sentence_vectors is None else 0.25  # the sentences take the rest
                             vectors = []
                             for start in range(0, len(texts), EMBED_STEP):
                                 vectors += self.embeddings.embed_documents(texts[start:start + EMBED_STEP])
                                 step(batch[-1].source, f"生成向量 {len(vectors)}/{len(texts)} 个片段",
-                                     0.5 + 0.5 * len(vectors) / len(texts))
-                    self._embed_sentences(batch)
+                                     0.5 + share * len(vectors) / len(texts))
+                    self._embed_sentences(batch, step)
                 if writing is not None:
                     for file_report in writing.result():
                         finished(file_report)
@@ -562,18 +564,25 @@ class PolicyIndex:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
-    def _embed_sentences(self, batch: list[PreparedFile]) -> None:
-        """The quotable sentences of files the workers did not embed, except those already kept."""
+    def _embed_sentences(self, batch: list[PreparedFile], step: Callable[[str, str, float], None] | None = None) -> None:
+        """The quotable sentences of files the workers did not embed, except those already kept (``step`` hears
+        the progress: the last quarter of a file's)."""
         store = self.sentence_vectors
         if store is None:
             return
         for prepared in batch:
-            if prepared.sentence_vectors is None:
-                texts = prepared.quotable_texts()
-                kept = store.get(texts)
-                prepared.sentence_texts = [text for text in texts if text not in kept]
-                embedded = self.embeddings.embed_documents(prepared.sentence_texts) if prepared.sentence_texts else []
-                prepared.sentence_vectors = np.asarray(embedded, dtype=np.float16)
+            if prepared.sentence_vectors is not None:
+                continue
+            texts = prepared.quotable_texts()
+            kept = store.get(texts)
+            todo = [text for text in texts if text not in kept]
+            vectors: list[list[float]] = []
+            for start in range(0, len(todo), SENTENCE_STEP):
+                vectors += self.embeddings.embed_documents(todo[start:start + SENTENCE_STEP])
+                if step is not None:
+                    step(prepared.source, f"生成句子向量 {len(vectors)}/{len(todo)} 句", 0.75 + 0.25 * len(vectors) / len(todo))
+            prepared.sentence_texts = todo
+            prepared.sentence_vectors = np.asarray(vectors, dtype=np.float16)
 
     def _write_batch(self, batch: list[PreparedFile], vectors: list[list[float]],
                      reprocessed: frozenset[str] | set[str] = frozenset()) -> list[FileReport]:

@@ -126,3 +126,27 @@ def test_an_answer_does_not_wait_for_an_ingest_writing_the_file(tmp_path, embedd
     finally:
         ingest.execute("ROLLBACK")
         ingest.close()
+
+
+def test_a_files_progress_covers_its_sentences_and_ends_at_the_end(settings, make_index):
+    """An upload's progress: chunks to three quarters, then the sentences, so the bar does not sit full while
+    they are embedded."""
+
+    class Progress:
+        def __init__(self):
+            self.steps: list[tuple[str, str, float]] = []
+
+        def __call__(self, *args):
+            pass
+
+        def step(self, source, text, fraction):
+            self.steps.append((source, text, fraction))
+
+    _write(settings.paths.corpus_dir, {"jianxi.txt": ARTICLES["jianxi.txt"]})
+    progress = Progress()
+    make_index(settings).sync([settings.paths.corpus_dir], progress=progress)
+    embedding = [(text, fraction) for _, text, fraction in progress.steps if text.startswith("生成")]
+    assert embedding[0][0].startswith("生成向量") and embedding[-1][0].startswith("生成句子向量")
+    assert max(f for t, f in embedding if t.startswith("生成向量")) == 0.75 and embedding[-1][1] == 1.0
+    fractions = [fraction for _, _, fraction in progress.steps]
+    assert fractions == sorted(fractions)

@@ -22,7 +22,7 @@ WATCH_PROGRESS = """() => {
     window.controlsOff = false;
     setInterval(() => {
         const text = document.body.innerText;
-        const found = text.match(/第 \\d+\\/\\d+ 个文件[^\\n]*?(读取第 \\d+\\/\\d+ 页|生成向量 \\d+\\/\\d+ 个片段)/);
+        const found = text.match(/第 \\d+\\/\\d+ 个文件[^\\n]*?(读取第 \\d+\\/\\d+ 页|生成向量 \\d+\\/\\d+ 个片段|生成句子向量 \\d+\\/\\d+ 句)/);
         if (found && !window.progressSeen.includes(found[1])) window.progressSeen.push(found[1]);
         if (document.querySelector('#upload-button').disabled) window.controlsOff = true;
     }, 30);
