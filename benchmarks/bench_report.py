@@ -119,7 +119,8 @@ def ingest_section(run: dict, key: str = "ingest_baseline") -> list[str]:
         return []
     corpus = base.get("corpus", {})
     what = (f"{fmt(corpus.get('files'))} files: the real documents of `{corpus['from']}`, {corpus.get('copies', 1)} times "
-            "under distinct names" if corpus.get("from") else
+            "under distinct names" + (", each sentence of copy k marked (第k份) so every copy is new text"
+                                      if corpus.get("distinct_sentences") else "") if corpus.get("from") else
             f"{fmt(corpus.get('chunks'))} chunks in {fmt(corpus.get('files'))} synthetic files")
     title = "real documents" if corpus.get("from") else "synthetic corpus"
     lines = [f"## 2{'b' if corpus.get('from') else ''}. Ingest and a one-file upload, baseline vs working tree ({title})", "",

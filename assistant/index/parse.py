@@ -14,8 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from assistant.index.keyword import KeywordChunk
+from assistant.index.sentence_vectors import SentenceVectorStore
 from assistant.index.store import chunk_metadata
 from assistant.ingest.models import Chunk, DocumentMeta, FileReport, IngestError
 from assistant.ingest.pipeline import SourceFile, process_file
@@ -69,10 +71,21 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings | None, bool]
+_worker_sentences: SentenceVectorStore | None = None  # the index's sentence vectors, opened by the first file
+
+
+def _kept_sentences(spec: tuple[str, str, int]) -> SentenceVectorStore:
+    global _worker_sentences
+    if _worker_sentences is None or (str(_worker_sentences.path), _worker_sentences.model) != spec[:2]:
+        _worker_sentences = SentenceVectorStore(Path(spec[0]), spec[1], spec[2])
+    return _worker_sentences
+
+
+def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings | None, tuple[str, str, int] | None]
                  ) -> PreparedFile | FileReport:
     """``prepare_file`` for ``Executor.map``; with embedding settings, the chunks are embedded here too, and
-    with ``sentences`` their quotable sentences as well."""
+    with ``sentences`` (the sentence-vector file's path, model and dimension) the quotable sentences it does
+    not hold yet."""
     global _worker_embeddings
 
     source_file, caps, content_hash, embedding, sentences = task
@@ -87,8 +100,10 @@ def prepare_task(task: tuple[SourceFile, IngestSettings, str, EmbeddingSettings 
         texts = [c.indexed_text for c in prepared.chunks]
         # float32 rows: a quarter of what a list of Python floats costs to send back
         prepared.vectors = np.asarray(_worker_embeddings.embed_documents(texts) if texts else [], dtype=np.float32)
-        if sentences:
-            prepared.sentence_texts = prepared.quotable_texts()
+        if sentences is not None:
+            texts = prepared.quotable_texts()
+            known = _kept_sentences(sentences).known(texts)
+            prepared.sentence_texts = [text for text in texts if text not in known]
             embedded = _worker_embeddings.embed_documents(prepared.sentence_texts) if prepared.sentence_texts else []
             prepared.sentence_vectors = np.asarray(embedded, dtype=np.float16)  # as stored, half of float32 to send
     return prepared

@@ -504,7 +504,9 @@ class PolicyIndex:
             pool = ProcessPoolExecutor(options.parse_workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=exit_with_parent, initargs=(os.getpid(),))
             embedding = self.settings.embedding if self._workers_may_embed else None
-            tasks = [(*task, embedding, options.sentence_vectors) for task in tasks]
+            store = self.sentence_vectors if embedding is not None else None
+            kept = (str(store.path), store.model, store.dimension) if store is not None else None
+            tasks = [(*task, embedding, kept) for task in tasks]
         writer = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
         writing: Future | None = None
         batch: list[PreparedFile] = []
@@ -574,7 +576,7 @@ class PolicyIndex:
             if prepared.sentence_vectors is not None:
                 continue
             texts = prepared.quotable_texts()
-            kept = store.get(texts)
+            kept = store.known(texts)
             todo = [text for text in texts if text not in kept]
             vectors: list[list[float]] = []
             for start in range(0, len(todo), SENTENCE_STEP):

@@ -44,25 +44,35 @@ class SentenceVectorStore:
         digest = hashlib.blake2b(self._model + b"\0" + text.encode("utf-8"), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 
+    def _rows(self, texts: Sequence[str], column: str) -> list[tuple]:
+        keys = {self._key(text): text for text in texts}
+        listed, rows = list(keys), []
+        with self._lock:
+            for start in range(0, len(listed), _LOOKUP_STEP):
+                step = listed[start:start + _LOOKUP_STEP]
+                rows += [(keys[row[0]], *row[1:]) for row in self._db.execute(
+                    f"SELECT key{column} FROM sentence_vectors WHERE key IN ({','.join('?' * len(step))})", step)]
+        return rows
+
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """float32 vectors of the texts stored so far (the others are absent; all are, if the file cannot be
         read: the answer path then embeds them itself)."""
-        keys = {self._key(text): text for text in texts}
-        found: dict[str, np.ndarray] = {}
-        listed = list(keys)
         try:
-            with self._lock:
-                for start in range(0, len(listed), _LOOKUP_STEP):
-                    step = listed[start:start + _LOOKUP_STEP]
-                    rows = self._db.execute(
-                        f"SELECT key, vector FROM sentence_vectors WHERE key IN ({','.join('?' * len(step))})", step)
-                    for key, blob in rows:
-                        vector = np.frombuffer(blob, dtype=np.float16)
-                        if vector.size == self.dimension:
-                            found[keys[key]] = vector.astype(np.float32)
+            rows = self._rows(texts, ", vector")
         except sqlite3.Error as exc:
             log.warning("sentence vectors not read (%s): %s", self.path, exc)
-        return found
+            return {}
+        found = {text: np.frombuffer(blob, dtype=np.float16) for text, blob in rows}
+        return {text: vector.astype(np.float32) for text, vector in found.items() if vector.size == self.dimension}
+
+    def known(self, texts: Sequence[str]) -> set[str]:
+        """Which of the texts are stored (an ingest embeds only the others: a re-processed document's
+        sentences are mostly unchanged)."""
+        try:
+            return {text for (text,) in self._rows(texts, "")}
+        except sqlite3.Error as exc:
+            log.warning("sentence vectors not read (%s): %s", self.path, exc)
+            return set()
 
     def put(self, texts: Sequence[str], vectors: np.ndarray, wait_ms: int = 30_000) -> None:
         """Store the vectors; ``wait_ms``: how long to wait for another process's write (an ingest) to finish."""

@@ -150,3 +150,40 @@ def test_a_files_progress_covers_its_sentences_and_ends_at_the_end(settings, mak
     assert max(f for t, f in embedding if t.startswith("生成向量")) == 0.75 and embedding[-1][1] == 1.0
     fractions = [fraction for _, _, fraction in progress.steps]
     assert fractions == sorted(fractions)
+
+
+def test_a_reprocessed_document_embeds_only_its_chunks_again(settings, embeddings):
+    """An upgrade or a shaping setting re-processes every document; its sentences are mostly unchanged and
+    already kept, so they are not embedded twice."""
+    _write(settings.paths.corpus_dir, ARTICLES)
+    counting = CountingEmbeddings(embeddings)
+    from assistant.index.policy_index import PolicyIndex
+
+    first = PolicyIndex(settings, embeddings=counting).sync([settings.paths.corpus_dir])
+    counting.texts.clear()
+    changed = settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"ocr_min_score": 0.6})})
+    again = PolicyIndex(changed, embeddings=counting).sync([changed.paths.corpus_dir])
+    assert again.count("indexed") == 3 and {f.code for f in again.files} == {"pipeline_changed"}
+    assert len(counting.texts) == again.chunks == first.chunks  # the chunks, and no sentence
+
+
+def test_a_worker_embeds_only_the_sentences_the_index_does_not_hold(tmp_path, settings, embeddings):
+    """``prepare_task`` as a parse worker runs it (here in this process): the kept sentences are skipped, the
+    others embedded with the vectors the model gives."""
+    from assistant.index.parse import prepare_task
+    from assistant.ingest.pipeline import discover, file_hash
+    from assistant.settings import EmbeddingSettings
+
+    _write(settings.paths.corpus_dir, {"jianxi.txt": ARTICLES["jianxi.txt"]})
+    (source,) = discover([settings.paths.corpus_dir], settings.paths.corpus_dir)
+    path = tmp_path / "kept.sqlite"
+    store = SentenceVectorStore(path, embeddings.name, embeddings.dimension)
+    spec = (str(path), embeddings.name, embeddings.dimension)
+    task = (source, settings.ingest, file_hash(source.path), EmbeddingSettings(), spec)
+    everything = prepare_task(task).sentence_texts
+    assert len(everything) >= 2
+    store.put(everything[:1], np.asarray(embeddings.embed_documents(everything[:1])))
+    prepared = prepare_task(task)
+    assert prepared.sentence_texts == everything[1:]
+    expected = np.asarray(embeddings.embed_documents(everything[1:]), dtype=np.float32)
+    assert np.allclose(prepared.sentence_vectors.astype(np.float32), expected, atol=2e-3)
