@@ -7,6 +7,8 @@ into the index just built (what a console upload costs).
     .venv/bin/python benchmarks/bench_ingest.py --corpus ../shared/realdocs --copies 4 --baseline-ref 3924e68
 
 The working tree runs twice: as configured, and with the sentence vectors off (what keeping them costs).
+Ingest embeds only the sentences the index does not keep yet, so a corpus that repeats sentences across
+files (the synthetic one is generated from templates) is indexed faster than one that does not.
 
 Each variant runs in a fresh process of the venv Python with its own tree first on PYTHONPATH (the
 baseline is exported with ``git archive``, the working tree is never touched); the variants alternate
