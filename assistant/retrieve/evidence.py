@@ -49,12 +49,10 @@ def score_candidates(
     candidates: list[Candidate] = []
     for hit in hits:
         section = hit.meta.get("section", "")
-        for unit in quotables(hit.chunk.text, whole_limit):
-            if unit.header:  # a table row: its header counts like a heading
-                candidates.append(Candidate(unit.text, hit.rank, unit.position, f"{section} {unit.header}",
-                                            body=unit.body, heading_weight=0.8, embedded=unit.embedded))
-            else:
-                candidates.append(Candidate(unit.text, hit.rank, unit.position, section, embedded=unit.embedded))
+        for unit in quotables(hit.chunk.text, whole_limit):  # a table row's header counts like a heading
+            candidates.append(Candidate(unit.text, hit.rank, unit.position,
+                                        f"{section} {unit.header}" if unit.header else section, body=unit.body,
+                                        heading_weight=0.8 if unit.header else 0.5, embedded=unit.embedded))
     if not candidates:
         return []
     wants_figure = asks_amount(question) is not None

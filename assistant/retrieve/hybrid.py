@@ -14,7 +14,7 @@ from assistant.index.versions import FIELDS as VERSION_FIELDS
 from assistant.ingest.models import OCR_NOTICE
 from assistant.retrieve.places import narrower, same_place
 from assistant.retrieve.query import ParsedQuery, parse_query
-from assistant.retrieve.references import article_number, named_documents, section_article
+from assistant.retrieve.references import article_number, index_titles, named_documents, section_article
 from assistant.settings import RetrievalSettings
 from assistant.tracing import span
 
@@ -214,10 +214,10 @@ class HybridRetriever:
 
     def warm_up(self) -> None:
         """Index the current documents' titles (what the first question naming a document would wait for)."""
-        self._target("条例", self.index.complete_documents())
+        index_titles(_titles(self.index.complete_documents()))
 
     def _target(self, question: str, documents: dict[str, dict]) -> Target:
-        named = named_documents(question, {doc_id: meta.get("title", "") for doc_id, meta in documents.items()})
+        named = named_documents(question, _titles(documents))
         return Target(named.doc_ids, named.unknown, article_number(question))
 
     def _article_first(self, ranked: list[RetrievedChunk], target: Target) -> list[RetrievedChunk]:
@@ -243,3 +243,7 @@ class HybridRetriever:
         matching = [hit for hit, n in zip(ranked, numbers) if n == target.article]
         target.article_found = bool(matching)
         return matching + [hit for hit in ranked if hit not in matching]
+
+
+def _titles(documents: dict[str, dict]) -> dict[str, str]:
+    return {doc_id: meta.get("title", "") for doc_id, meta in documents.items()}

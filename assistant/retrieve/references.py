@@ -19,13 +19,13 @@ from assistant.text.normalize import normalize_query_text
 _QUOTED = re.compile(r"《([^》]{2,60})》")
 # what a title is called: a question saying 条例/办法/解释 … is naming a document
 _DOCUMENT_WORD = re.compile(r"(法|条例|规定|办法|细则|解释|决定|通知|意见|方案|纲要|批复)")
-# a document's name as a question writes it: a run of characters ending with a document word (and an ordinal)
-_MENTION = re.compile(r"[\u4e00-\u9fff]{2,30}(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?")
-_MENTION_END = re.compile(r"(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?$")
+# how a document's name ends: a document word and maybe an ordinal, 解释(四)
+_NAME_END = r"(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?"
+# a document's name as a question writes it: a run of characters ending like one
+_MENTION = re.compile(rf"[\u4e00-\u9fff]{{2,30}}{_NAME_END}")
+_MENTION_END = re.compile(rf"{_NAME_END}$")
 # a document named just before an article number: 劳动合同法第四十七条 (its name, for "not indexed")
-_NAMED_BEFORE_ARTICLE = re.compile(
-    rf"([\u4e00-\u9fff]{{2,30}}?(?:法|条例|规定|办法|细则|解释)(?:\([一二三四五六七八九十]+\))?)第{NUMERAL}条"
-)
+_NAMED_BEFORE_ARTICLE = re.compile(rf"([\u4e00-\u9fff]{{2,30}}?{_NAME_END})第{NUMERAL}条")
 _TITLE_NOISE = re.compile(r"^中华人民共和国|[((]\d{4}[-年]?.*?[))]$|【[^】]*】|\s")  # 【…】: a tag, not the name
 _TILL_TRIAL = re.compile(r"[((](试行|暂行|草案|修订|修正)[))]")
 MIN_TITLE_MATCH = 0.8  # share of a title's characters the question must contain, in order
@@ -121,6 +121,11 @@ def _title_index(titles: tuple[tuple[str, str], ...]) -> _TitleIndex:
     return _TitleIndex(titles)
 
 
+def index_titles(titles: dict[str, str]) -> _TitleIndex:
+    """The bigram index of these titles (doc_id -> title), built once per document list."""
+    return _title_index(tuple(titles.items()))
+
+
 @dataclass
 class NamedDocuments:
     doc_ids: list[str]  # documents the question names, best match first
@@ -133,7 +138,7 @@ def named_documents(question: str, titles: dict[str, str]) -> NamedDocuments:
     quoted = quoted_titles(question)
     if not quoted and not _DOCUMENT_WORD.search(question):
         return NamedDocuments([], [])
-    index = _title_index(tuple(titles.items()))
+    index = index_titles(titles)
     best_of: dict[str, float] = {}
     for text in quoted or [question]:
         for score, doc_id in index.matching(text):
