@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 import re
 import secrets
 import shutil
@@ -223,14 +224,23 @@ def chat_ready(browser, served_app) -> ServedApp:  # browser first: its start-up
     return served_app
 
 
+@contextmanager
+def desktop_tab(browser, locale: str = "zh-CN", **options):
+    """A desktop browser tab (1280 wide) in a context of its own, closed on leaving."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale, **options)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        yield tab
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(chat_ready, browser):
-    """A fresh desktop browser tab (1280 wide) of its own context, closed after the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    """A fresh desktop browser tab for the test."""
+    with desktop_tab(browser) as tab:
+        yield tab
 
 
 # ---------------------------------------------------------------- chat helpers

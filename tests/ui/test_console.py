@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import pdf_bytes
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, choose_files, login_console, open_chat, open_sources
+from tests.ui.conftest import desktop_tab, SCREENSHOTS, ask_in_chat, bot_messages, choose_files, login_console, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +40,7 @@ def uploaded(browser, chat_ready, tmp_path_factory) -> Uploaded:
     app = chat_ready
     pdf = tmp_path_factory.mktemp("upload") / FILENAME
     pdf.write_bytes(pdf_bytes(PAGES, title=TITLE))
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with desktop_tab(browser) as page:
         login_console(page, app)
         choose_files(page, pdf)
         page.locator("#upload-button").click()
@@ -64,8 +61,6 @@ def uploaded(browser, chat_ready, tmp_path_factory) -> Uploaded:
         assert re.fullmatch(r"[0-9a-f]{16}", doc_id), cells
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "console.png"), full_page=True)
-    finally:
-        context.close()
     assert (app.corpus_dir / "uploads" / FILENAME).read_bytes() == pdf.read_bytes()
     return Uploaded(chunks=chunks, doc_id=doc_id)
 

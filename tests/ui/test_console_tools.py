@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.conftest import make_pdf
-from tests.ui.conftest import remove_failed_upload, ANSWER_TIMEOUT_MS, SCREENSHOTS, ask_in_chat, login_console, open_chat
+from tests.ui.conftest import desktop_tab, remove_failed_upload, ANSWER_TIMEOUT_MS, SCREENSHOTS, ask_in_chat, login_console, open_chat
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +41,9 @@ def long_pdf(path):
 
 @pytest.fixture
 def staff(browser, regulation_app):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    login_console(page, regulation_app[0])
-    yield page
-    context.close()
+    with desktop_tab(browser) as page:
+        login_console(page, regulation_app[0])
+        yield page
 
 
 def test_upload_shows_progress_inside_the_file_and_the_chat_follows(staff, regulation_app, tmp_path, browser):

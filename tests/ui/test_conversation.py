@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.ui.conftest import ANSWER_DONE, ANSWER_TIMEOUT_MS, ask_in_chat, bot_messages, open_chat
+from tests.ui.conftest import desktop_tab, ANSWER_DONE, ANSWER_TIMEOUT_MS, ask_in_chat, bot_messages, open_chat
 
 pytestmark = pytest.mark.slow
 
@@ -159,10 +159,7 @@ def test_the_conversation_exports_as_markdown(page, served_app, tmp_path):
 
 
 def test_gradios_own_strings_are_chinese_in_an_english_browser(browser, chat_ready):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with desktop_tab(browser, locale="en-US") as page:
         open_chat(page, chat_ready.url)
         assert page.evaluate("navigator.language") == "zh-CN"
         footer = page.locator("footer").inner_text()
@@ -175,5 +172,3 @@ def test_gradios_own_strings_are_chinese_in_an_english_browser(browser, chat_rea
         page.get_by_label("用户名").wait_for()
         assert page.get_by_role("button", name="登录").count() == 1
         assert page.get_by_text("Username").count() == 0
-    finally:
-        context.close()

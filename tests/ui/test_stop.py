@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.ui.conftest import bot_messages, copy_demo_corpus, open_chat
+from tests.ui.conftest import desktop_tab, bot_messages, copy_demo_corpus, open_chat
 from tests.ui.test_slow_llm import app_with_llm, competing
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -18,10 +18,7 @@ def test_stop_ends_an_answer_still_streaming(tmp_path, llama_server, browser):
     root = tmp_path / "app"
     copy_demo_corpus(root)
     with app_with_llm(root, llama_server.api) as app:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
+        with desktop_tab(browser) as page:
             open_chat(page, app.url)
             with competing(llama_server) as busy:
                 page.locator("#question textarea").fill("今年高校毕业生就业有哪些支持?")
@@ -36,5 +33,3 @@ def test_stop_ends_an_answer_still_streaming(tmp_path, llama_server, browser):
                 time.sleep(3)  # nothing of the cancelled answer arrives later
                 assert bot_messages(page).last.inner_text() == shown
                 assert bot_messages(page).count() == 1 and page.locator("#send").is_enabled()
-        finally:
-            context.close()

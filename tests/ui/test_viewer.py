@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.ui.conftest import SCREENSHOTS, ask_in_chat, bot_messages, open_chat, open_sources
+from tests.ui.conftest import desktop_tab, SCREENSHOTS, ask_in_chat, bot_messages, open_chat, open_sources
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +30,12 @@ def test_a_citation_opens_the_cited_page_with_the_passage_marked(browser, regula
     app, expected = regulation_app
     _, page_number, _ = expected["第七条"]
     assert page_number > 1  # the test means something only if the passage is not on the first page
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with desktop_tab(browser) as page:
         open_chat(page, app.url)
         answer = ask_in_chat(page, QUESTION)
         assert "一千八百元" in answer, answer
         citation = bot_messages(page).last.get_by_role("link", name=re.compile(r"^\[\d\]$")).first
-        with context.expect_page() as opened:
+        with page.context.expect_page() as opened:
             citation.click()  # the [n] in the answer itself
         viewer = opened.value
         viewer.wait_for_load_state()
@@ -79,8 +76,6 @@ def test_a_citation_opens_the_cited_page_with_the_passage_marked(browser, regula
         # the source card under the answer leads to the same place
         card = open_sources(page).filter(has_text="第七条").first
         assert app.url + card.get_by_role("link", name="查看原文位置").get_attribute("href") == viewer.url
-    finally:
-        context.close()
 
 
 def test_the_viewer_serves_only_indexed_documents(browser, regulation_app):
